@@ -1,0 +1,180 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+#include <json-c/json.h>
+
+#include "asst_envelope.h"
+#include "asst_form.h"
+
+apr_int64_t asst_now_ms(void)
+{
+    return (apr_int64_t)(apr_time_now() / 1000);
+}
+
+static void add_string(json_object *obj, const char *key, const char *value)
+{
+    json_object_object_add(obj, key, json_object_new_string(value ? value : ""));
+}
+
+static json_object *media_array(apr_pool_t *p, const apr_array_header_t *params, int num_media)
+{
+    json_object *media = json_object_new_array();
+
+    for (int i = 0; i < num_media; i++) {
+        json_object *m = json_object_new_object();
+        add_string(m, "url", asst_form_get(params, apr_psprintf(p, "MediaUrl%d", i)));
+        add_string(m, "type", asst_form_get(params, apr_psprintf(p, "MediaContentType%d", i)));
+        json_object_array_add(media, m);
+    }
+    return media;
+}
+
+/* Every field as a string; a field repeated in the form becomes an array. */
+static json_object *params_object(const apr_array_header_t *params)
+{
+    const asst_param_t *items = (const asst_param_t *)params->elts;
+    json_object *obj = json_object_new_object();
+
+    for (int i = 0; i < params->nelts; i++) {
+        json_object *prev, *arr;
+        if (!json_object_object_get_ex(obj, items[i].name, &prev)) {
+            add_string(obj, items[i].name, items[i].value);
+            continue;
+        }
+        if (json_object_is_type(prev, json_type_array)) {
+            json_object_array_add(prev, json_object_new_string(items[i].value));
+            continue;
+        }
+        arr = json_object_new_array();
+        json_object_array_add(arr, json_object_get(prev));
+        json_object_array_add(arr, json_object_new_string(items[i].value));
+        json_object_object_add(obj, items[i].name, arr);
+    }
+    return obj;
+}
+
+static int num_media_of(const apr_array_header_t *params)
+{
+    const char *s = asst_form_get(params, "NumMedia");
+    long n = s ? strtol(s, NULL, 10) : 0;
+    return n < 0 ? 0 : n > 10 ? 10 : (int)n;   /* Twilio sends at most 10 */
+}
+
+char *asst_envelope_encode(apr_pool_t *p, const apr_array_header_t *params,
+                           apr_int64_t received_ms)
+{
+    json_object *env = json_object_new_object();
+    int num_media = num_media_of(params);
+    char *out;
+
+    json_object_object_add(env, "v", json_object_new_int(ASST_ENVELOPE_VERSION));
+    add_string(env, "sid", asst_form_get(params, "MessageSid"));
+    add_string(env, "account", asst_form_get(params, "AccountSid"));
+    add_string(env, "from", asst_form_get(params, "From"));
+    add_string(env, "to", asst_form_get(params, "To"));
+    add_string(env, "body", asst_form_get(params, "Body"));
+    json_object_object_add(env, "num_media", json_object_new_int(num_media));
+    json_object_object_add(env, "media", media_array(p, params, num_media));
+    json_object_object_add(env, "received_ms", json_object_new_int64(received_ms));
+    json_object_object_add(env, "params", params_object(params));
+    out = apr_pstrdup(p, json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN));
+    json_object_put(env);
+    return out;
+}
+
+/* ---- decoding ---- */
+
+static const char *get_string(apr_pool_t *p, json_object *obj, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return apr_pstrdup(p, json_object_get_string(v));
+}
+
+static void decode_media(apr_pool_t *p, json_object *root, asst_envelope_t *env)
+{
+    json_object *arr;
+
+    env->media = apr_array_make(p, 2, sizeof(asst_media_t));
+    if (!json_object_object_get_ex(root, "media", &arr) || !json_object_is_type(arr, json_type_array))
+        return;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *m = json_object_array_get_idx(arr, i);
+        asst_media_t *media = apr_array_push(env->media);
+        media->url = get_string(p, m, "url");
+        media->type = get_string(p, m, "type");
+    }
+}
+
+static void push_param(apr_pool_t *p, apr_array_header_t *params, const char *name, json_object *v)
+{
+    asst_param_t *param = apr_array_push(params);
+    param->name = apr_pstrdup(p, name);
+    param->value = apr_pstrdup(p, json_object_get_string(v));
+}
+
+static void decode_params(apr_pool_t *p, json_object *root, asst_envelope_t *env)
+{
+    json_object *obj;
+
+    env->params = apr_array_make(p, 24, sizeof(asst_param_t));
+    if (!json_object_object_get_ex(root, "params", &obj) || !json_object_is_type(obj, json_type_object))
+        return;
+    json_object_object_foreach(obj, name, v) {
+        if (!json_object_is_type(v, json_type_array)) {
+            push_param(p, env->params, name, v);
+            continue;
+        }
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            push_param(p, env->params, name, json_object_array_get_idx(v, i));
+    }
+}
+
+static int decode_fields(apr_pool_t *p, json_object *root, asst_envelope_t *env, const char **err)
+{
+    json_object *v;
+
+    if (!json_object_object_get_ex(root, "v", &v) || !json_object_is_type(v, json_type_int)) {
+        *err = "envelope has no version";
+        return -1;
+    }
+    env->v = json_object_get_int(v);
+    if (env->v != ASST_ENVELOPE_VERSION) {
+        *err = apr_psprintf(p, "unknown envelope version %d", env->v);
+        return -1;
+    }
+    env->sid = get_string(p, root, "sid");
+    env->account = get_string(p, root, "account");
+    if (!env->sid || !*env->sid || !env->account) {
+        *err = "envelope lacks sid or account";
+        return -1;
+    }
+    env->from = get_string(p, root, "from");
+    env->to = get_string(p, root, "to");
+    env->body = get_string(p, root, "body");
+    env->num_media = json_object_object_get_ex(root, "num_media", &v) ? json_object_get_int(v) : 0;
+    env->received_ms = json_object_object_get_ex(root, "received_ms", &v) ? json_object_get_int64(v) : 0;
+    decode_media(p, root, env);
+    decode_params(p, root, env);
+    return 0;
+}
+
+int asst_envelope_decode(apr_pool_t *p, const char *json, asst_envelope_t *env,
+                         const char **err)
+{
+    json_object *root = json_tokener_parse(json);
+    int rc;
+
+    memset(env, 0, sizeof(*env));
+    if (!root || !json_object_is_type(root, json_type_object)) {
+        *err = "envelope is not a JSON object";
+        json_object_put(root);
+        return -1;
+    }
+    rc = decode_fields(p, root, env, err);
+    json_object_put(root);
+    return rc;
+}

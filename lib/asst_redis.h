@@ -1,0 +1,57 @@
+#ifndef ASST_REDIS_H
+#define ASST_REDIS_H
+
+#include <apr_pools.h>
+#include <hiredis/hiredis.h>
+
+/* A per-process pool of hiredis contexts, safe to share between threads
+ * (event/worker MPMs) and trivially so under prefork. Connections are made
+ * on demand with a connect timeout, carry a command timeout, AUTH from the
+ * configured password, and are dropped when an I/O error leaves them in an
+ * unknown state. After a failed connect the pool refuses to dial again for
+ * a short hold-down so a dead Redis costs each request nothing. */
+
+typedef struct {
+    const char *host;        /* NULL when path is set */
+    int port;
+    const char *path;        /* unix socket, or NULL */
+    const char *password;    /* NULL: no AUTH */
+    int timeout_ms;          /* connect and command timeout */
+    int max_idle;            /* idle contexts kept for reuse */
+} asst_redis_conf_t;
+
+typedef struct asst_redis_pool asst_redis_pool_t;
+
+typedef struct {
+    unsigned open;      /* contexts currently connected (idle + in use) */
+    unsigned in_use;
+    unsigned long connects;
+    unsigned long connect_failures;
+} asst_redis_stats_t;
+
+/* Parses "host:port", "host" (port 6379), "[v6]:port" or "unix:/path". */
+int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf,
+                          const char **err);
+
+/* stats: where the pool keeps its counters (e.g. in shared memory so other
+ * processes can read them), or NULL to keep them inside the pool. */
+asst_redis_pool_t *asst_redis_pool_create(apr_pool_t *p, const asst_redis_conf_t *conf,
+                                          asst_redis_stats_t *stats);
+
+/* A connected context, or NULL with *err (static or pool-lived text). */
+redisContext *asst_redis_acquire(asst_redis_pool_t *pool, const char **err);
+
+/* Give c back; broken != 0 closes it (after an I/O or protocol error). */
+void asst_redis_release(asst_redis_pool_t *pool, redisContext *c, int broken);
+
+void asst_redis_stats(asst_redis_pool_t *pool, asst_redis_stats_t *st);
+
+/* 1 when c failed in a way a fresh connection may not (the server closed
+ * or reset it, e.g. Redis restarted); 0 for a timeout, which a retry would
+ * only double. */
+int asst_redis_is_stale(const redisContext *c);
+
+/* Drops every idle connection; call at child exit. */
+void asst_redis_pool_close(asst_redis_pool_t *pool);
+
+#endif

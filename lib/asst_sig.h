@@ -1,0 +1,28 @@
+#ifndef ASST_SIG_H
+#define ASST_SIG_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Twilio's X-Twilio-Signature: base64(HMAC-SHA1(auth token,
+ *   url + concat(name + value for params sorted by name, then value))).
+ * Twilio is inconsistent about default ports, so validation tries the URL
+ * both with and without its port, as Twilio's helper libraries do. */
+
+#define ASST_SIG_B64_LEN 28   /* base64 of a 20-byte SHA-1 digest */
+
+/* out receives the NUL-terminated base64 signature. */
+void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,
+                      const apr_array_header_t *params, char out[ASST_SIG_B64_LEN + 1]);
+
+/* The URL with the scheme's default port added when it has none, and with
+ * any port removed; either may equal url. */
+const char *asst_sig_url_with_port(apr_pool_t *p, const char *url);
+const char *asst_sig_url_without_port(apr_pool_t *p, const char *url);
+
+/* 1 when signature matches any of tokens[0..ntokens) (NULLs skipped) for
+ * either port variant of url. Constant-time comparison. */
+int asst_sig_valid(apr_pool_t *p, const char *url, const apr_array_header_t *params,
+                   const char *signature, const char *const *tokens, int ntokens);
+
+#endif
