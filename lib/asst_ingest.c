@@ -9,7 +9,8 @@
 /* KEYS: seen, stream, rate. ARGV: dedupe ttl, envelope, limit, window.
  * Returns the stream id, 0 for a duplicate, -1 when over the rate limit.
  * A duplicate is checked first so Twilio's retries never count against the
- * sender; the seen key is only set once the entry is really added. */
+ * sender; the seen key is only set once the entry is really added (a
+ * script that errors half-way is not rolled back, so XADD comes first). */
 static const char script[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "local limit = tonumber(ARGV[3])\n"
@@ -18,8 +19,9 @@ static const char script[] =
     "  if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end\n"
     "  if n > limit then return -1 end\n"
     "end\n"
+    "local id = redis.call('XADD', KEYS[2], '*', 'env', ARGV[2])\n"
     "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
-    "return redis.call('XADD', KEYS[2], '*', 'env', ARGV[2])\n";
+    "return id\n";
 
 static char script_sha[SHA_DIGEST_LENGTH * 2 + 1];
 static pthread_once_t sha_once = PTHREAD_ONCE_INIT;

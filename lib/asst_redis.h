@@ -34,7 +34,8 @@ int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *co
                           const char **err);
 
 /* stats: where the pool keeps its counters (e.g. in shared memory so other
- * processes can read them), or NULL to keep them inside the pool. */
+ * processes can read them), or NULL to keep them inside the pool. It must
+ * outlive p: the pool's cleanup updates it. */
 asst_redis_pool_t *asst_redis_pool_create(apr_pool_t *p, const asst_redis_conf_t *conf,
                                           asst_redis_stats_t *stats);
 
