@@ -176,8 +176,10 @@ static int check_fields(webhook_t *w)
     }
     else {
         const char *status = asst_form_get(w->params, "MessageStatus");
-        w->key = status ? apr_pstrcat(w->r->pool, w->sid, "-", status, NULL) : NULL;
-        if (!w->key || !asst_spool_key_valid(w->key))
+        if (!status || !*status)
+            return missing(w, "MessageStatus");
+        w->key = apr_pstrcat(w->r->pool, w->sid, "-", status, NULL);
+        if (!asst_spool_key_valid(w->key))
             return missing(w, "MessageStatus");
     }
     if (w->conf->account_sid && strcmp(account, w->conf->account_sid) != 0) {
