@@ -1,11 +1,9 @@
 /* Directive parsing and merging, all driven by ASST_DIRECTIVES. */
-#include <apr_file_io.h>
 #include <apr_strings.h>
-#include <apr_lib.h>
-#include <openssl/crypto.h>
 #include <http_core.h>
 #include <http_log.h>
 
+#include "asst_conf.h"
 #include "asst_config.h"
 #include "asst_directives.h"
 
@@ -42,43 +40,16 @@ static const field_t *const fields[] = { ASST_DIRECTIVES(FIELD_PTR) };
 static const char *read_secret_file(cmd_parms *cmd, const char *arg, const char **out)
 {
     const char *path = ap_server_root_relative(cmd->temp_pool, arg);
-    char buf[4096];
-    apr_size_t len = sizeof(buf) - 1;
-    apr_file_t *f;
-    apr_status_t rv;
+    const char *err = path ? asst_conf_read_secret(cmd->pool, path, out) : "invalid path";
 
-    if (!path)
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read(f, buf, &len);
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv))
-        return apr_psprintf(cmd->pool, "%s: cannot read %s: %pm", cmd->cmd->name, path, &rv);
-    if (rv != APR_SUCCESS)
-        len = 0;
-    buf[len] = '\0';
-    len = strcspn(buf, "\r\n");
-    while (len > 0 && apr_isspace(buf[len - 1]))
-        len--;
-    buf[len] = '\0';
-    if (!*buf)
-        return apr_psprintf(cmd->pool, "%s: %s is empty", cmd->cmd->name, path);
-    *out = apr_pstrdup(cmd->pool, buf);
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return NULL;
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
 }
 
 static const char *parse_positive(cmd_parms *cmd, const char *arg, long *out)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
+    const char *err = asst_conf_parse_long(arg, 1, out);
 
-    if (!*arg || *end || v <= 0)
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a positive integer", cmd->cmd->name, arg);
-    *out = v;
-    return NULL;
+    return err ? apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg, err) : NULL;
 }
 
 static const char *parse_rate(cmd_parms *cmd, const char *arg, asst_rate_t *rate)
@@ -106,16 +77,9 @@ bad:
 
 static const char *parse_url(cmd_parms *cmd, const char *arg)
 {
-    const char *host = NULL;
+    const char *err = asst_conf_check_url(arg);
 
-    if (strncasecmp(arg, "https://", 8) == 0)
-        host = arg + 8;
-    else if (strncasecmp(arg, "http://", 7) == 0)
-        host = arg + 7;
-    if (!host || !*host || *host == '/' || strchr(arg, '#'))
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http(s) URL "
-                            "without a fragment", cmd->cmd->name, arg);
-    return NULL;
+    return err ? apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg, err) : NULL;
 }
 
 static const char *parse_account_sid(cmd_parms *cmd, const char *arg)
