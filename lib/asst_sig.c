@@ -1,10 +1,12 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "asst_form.h"
 #include "asst_sig.h"
@@ -48,18 +50,57 @@ static const char *signed_params(apr_pool_t *p, const apr_array_header_t *params
     return buf;
 }
 
-static void sign(apr_pool_t *p, const char *token, const char *url, const char *data,
-                 apr_size_t dlen, char out[ASST_SIG_B64_LEN + 1])
+struct asst_sig_key {
+    EVP_MAC_CTX *ctx;       /* keyed, never finalised: each signature dups it */
+};
+
+static EVP_MAC *hmac;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void fetch_hmac(void)
+{
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static apr_status_t free_key(void *data)
+{
+    EVP_MAC_CTX_free(((asst_sig_key_t *)data)->ctx);
+    return APR_SUCCESS;
+}
+
+asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token)
+{
+    asst_sig_key_t *key = apr_pcalloc(p, sizeof(*key));
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
+        OSSL_PARAM_construct_end()
+    };
+
+    pthread_once(&hmac_once, fetch_hmac);
+    if (!hmac || !(key->ctx = EVP_MAC_CTX_new(hmac)))
+        return NULL;
+    apr_pool_cleanup_register(p, key, free_key, apr_pool_cleanup_null);
+    if (!EVP_MAC_init(key->ctx, (const unsigned char *)token, strlen(token), params))
+        return NULL;
+    return key;
+}
+
+/* url and data are fed separately: no copy of the message. */
+static int sign(const asst_sig_key_t *key, const char *url, const char *data, apr_size_t dlen,
+                char out[ASST_SIG_B64_LEN + 1])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    apr_size_t ulen = strlen(url);
-    unsigned char *msg = apr_palloc(p, ulen + dlen);
+    size_t maclen = 0;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->ctx);
+    int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url)) &&
+             EVP_MAC_update(ctx, (const unsigned char *)data, dlen) &&
+             EVP_MAC_final(ctx, mac, &maclen, sizeof(mac));
 
-    memcpy(msg, url, ulen);
-    memcpy(msg + ulen, data, dlen);
-    HMAC(EVP_sha1(), token, (int)strlen(token), msg, ulen + dlen, mac, &maclen);
-    EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+    EVP_MAC_CTX_free(ctx);
+    out[0] = '\0';
+    if (ok)
+        EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+    return ok;
 }
 
 void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,
@@ -67,7 +108,11 @@ void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,
 {
     apr_size_t dlen;
     const char *data = signed_params(p, params, &dlen);
-    sign(p, token, url, data, dlen, out);
+    asst_sig_key_t *key = asst_sig_key_create(p, token);
+
+    out[0] = '\0';
+    if (key)
+        sign(key, url, data, dlen, out);
 }
 
 /* Splits url into [prefix "scheme://userinfo@host"][":port"][rest]. Returns 0
@@ -131,29 +176,37 @@ static int sig_equal(const char *expected, const char *given)
     return CRYPTO_memcmp(expected, given, ASST_SIG_B64_LEN) == 0;
 }
 
-int asst_sig_valid(apr_pool_t *p, const char *url, const apr_array_header_t *params,
-                   const char *signature, const char *const *tokens, int ntokens)
+int asst_sig_valid_keys(apr_pool_t *p, const char *url, const apr_array_header_t *params,
+                        const char *signature, const asst_sig_key_t *const *keys, int nkeys)
 {
     const char *urls[2];
     apr_size_t dlen;
     const char *data;
-    int ok = 0;
 
     if (!signature || strlen(signature) != ASST_SIG_B64_LEN)
         return 0;
     urls[0] = asst_sig_url_without_port(p, url);
     urls[1] = asst_sig_url_with_port(p, url);
     data = signed_params(p, params, &dlen);
-    for (int t = 0; t < ntokens; t++) {
-        if (!tokens[t])
-            continue;
-        for (int u = 0; u < 2; u++) {
+    /* Which key or URL form matched is no secret: stop at the first match. */
+    for (int k = 0; k < nkeys; k++) {
+        for (int u = 0; keys[k] && u < 2; u++) {
             char expected[ASST_SIG_B64_LEN + 1];
             if (u == 1 && strcmp(urls[0], urls[1]) == 0)
                 break;
-            sign(p, tokens[t], urls[u], data, dlen, expected);
-            ok |= sig_equal(expected, signature);
+            if (sign(keys[k], urls[u], data, dlen, expected) && sig_equal(expected, signature))
+                return 1;
         }
     }
-    return ok;
+    return 0;
+}
+
+int asst_sig_valid(apr_pool_t *p, const char *url, const apr_array_header_t *params,
+                   const char *signature, const char *const *tokens, int ntokens)
+{
+    const asst_sig_key_t **keys = apr_pcalloc(p, sizeof(*keys) * (apr_size_t)(ntokens > 0 ? ntokens : 1));
+
+    for (int t = 0; t < ntokens; t++)
+        keys[t] = tokens[t] ? asst_sig_key_create(p, tokens[t]) : NULL;
+    return asst_sig_valid_keys(p, url, params, signature, keys, ntokens);
 }

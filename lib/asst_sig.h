@@ -11,6 +11,18 @@
 
 #define ASST_SIG_B64_LEN 28   /* base64 of a 20-byte SHA-1 digest */
 
+/* An auth token keyed into OpenSSL's HMAC once. Made while httpd reads its
+ * configuration, in the parent, so OpenSSL's provider state is initialised
+ * before fork and shared copy-on-write by every child instead of costing
+ * each child megabytes on its first request. Freed with p. */
+typedef struct asst_sig_key asst_sig_key_t;
+
+asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token);
+
+/* As asst_sig_valid, with keys made by asst_sig_key_create (NULLs skipped). */
+int asst_sig_valid_keys(apr_pool_t *p, const char *url, const apr_array_header_t *params,
+                        const char *signature, const asst_sig_key_t *const *keys, int nkeys);
+
 /* out receives the NUL-terminated base64 signature. */
 void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,
                       const apr_array_header_t *params, char out[ASST_SIG_B64_LEN + 1]);

@@ -1,5 +1,6 @@
 /* Directive parsing and merging, all driven by ASST_DIRECTIVES. */
 #include <apr_strings.h>
+#include <openssl/crypto.h>
 #include <http_core.h>
 #include <http_log.h>
 
@@ -10,7 +11,7 @@
 APLOG_USE_MODULE(assistant);
 
 typedef enum {
-    K_STRING, K_SECRET, K_SECRET_FILE, K_ACCOUNT_SID, K_URL, K_SECONDS, K_MILLIS,
+    K_STRING, K_SECRET_FILE, K_SIGNING_KEY, K_SIGNING_KEY_FILE, K_ACCOUNT_SID, K_URL, K_SECONDS, K_MILLIS,
     K_BYTES, K_DIRPATH, K_RATE, K_REDIS_ADDR
 } kind_t;
 
@@ -37,12 +38,38 @@ static const field_t *const fields[] = { ASST_DIRECTIVES(FIELD_PTR) };
 
 /* ---- one parser per kind ---- */
 
-static const char *read_secret_file(cmd_parms *cmd, const char *arg, const char **out)
+static const char *read_secret_file(cmd_parms *cmd, apr_pool_t *p, const char *arg, const char **out)
 {
     const char *path = ap_server_root_relative(cmd->temp_pool, arg);
-    const char *err = path ? asst_conf_read_secret(cmd->pool, path, out) : "invalid path";
+    const char *err = path ? asst_conf_read_secret(p, path, out) : "invalid path";
 
     return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err) : NULL;
+}
+
+/* An auth token is only ever used as an HMAC key: key it now, in the
+ * parent, and keep no copy of the text. */
+static const char *parse_signing_key(cmd_parms *cmd, const char *token, const asst_sig_key_t **out)
+{
+    if (!*token)
+        return apr_psprintf(cmd->pool, "%s needs a value", cmd->cmd->name);
+    if (!(*out = asst_sig_key_create(cmd->pool, token)))
+        return apr_psprintf(cmd->pool, "%s: OpenSSL could not set up HMAC-SHA1", cmd->cmd->name);
+    return NULL;
+}
+
+static const char *parse_signing_key_file(cmd_parms *cmd, const char *arg, const asst_sig_key_t **out)
+{
+    apr_pool_t *scratch;
+    const char *token = NULL, *err;
+
+    apr_pool_create(&scratch, cmd->temp_pool);
+    err = read_secret_file(cmd, scratch, arg, &token);
+    if (!err)
+        err = parse_signing_key(cmd, token, out);
+    if (token)
+        OPENSSL_cleanse((char *)token, strlen(token));
+    apr_pool_destroy(scratch);
+    return err;
 }
 
 static const char *parse_positive(cmd_parms *cmd, const char *arg, long *out)
@@ -123,7 +150,7 @@ static const char *parse_string_kind(cmd_parms *cmd, kind_t kind, const char *ar
     const char *err;
 
     switch (kind) {
-    case K_SECRET_FILE: return read_secret_file(cmd, arg, out);
+    case K_SECRET_FILE: return read_secret_file(cmd, cmd->pool, arg, out);
     case K_DIRPATH:     return parse_dirpath(cmd, arg, out);
     case K_URL:         err = parse_url(cmd, arg); break;
     case K_ACCOUNT_SID: err = parse_account_sid(cmd, arg); break;
@@ -152,6 +179,10 @@ static const char *set_directive(cmd_parms *cmd, void *dconf, const char *arg)
         return parse_positive(cmd, arg, slot);
     case K_RATE:
         return parse_rate(cmd, arg, slot);
+    case K_SIGNING_KEY:
+        return parse_signing_key(cmd, arg, slot);
+    case K_SIGNING_KEY_FILE:
+        return parse_signing_key_file(cmd, arg, slot);
     default:
         return parse_string_kind(cmd, f->kind, arg, slot);
     }

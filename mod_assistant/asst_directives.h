@@ -17,12 +17,12 @@
       "startup by root; never logged.")                                                 \
     X(AssistantRedisTimeout, SERVER, MILLIS, redis_timeout_ms, "milliseconds", "250",   \
       "Connect and command timeout for Redis. When it passes, the message is spooled.") \
-    X(AssistantTwilioAuthToken, DIR, SECRET, token, "token", "none",                    \
+    X(AssistantTwilioAuthToken, DIR, SIGNING_KEY, token, "token", "none",                    \
       "Twilio auth token that signs the webhooks. Prefer AssistantTwilioAuthTokenFile " \
       "so the token is not in httpd.conf.")                                             \
-    X(AssistantTwilioAuthTokenFile, DIR, SECRET_FILE, token, "path", "none",            \
+    X(AssistantTwilioAuthTokenFile, DIR, SIGNING_KEY_FILE, token, "path", "none",            \
       "File whose first line is the Twilio auth token.")                                \
-    X(AssistantTwilioSecondaryAuthTokenFile, DIR, SECRET_FILE, token2, "path", "none",  \
+    X(AssistantTwilioSecondaryAuthTokenFile, DIR, SIGNING_KEY_FILE, token2, "path", "none",  \
       "A second token that also validates, for rotating the auth token without "        \
       "downtime.")                                                                      \
     X(AssistantTwilioAccountSid, DIR, ACCOUNT_SID, account_sid, "AC...", "any",         \

@@ -138,10 +138,10 @@ static const char *signed_url(const webhook_t *w)
 static int check_signature(webhook_t *w)
 {
     const char *given = apr_table_get(w->r->headers_in, "X-Twilio-Signature");
-    const char *tokens[2] = { w->conf->token, w->conf->token2 };
+    const asst_sig_key_t *keys[2] = { w->conf->token, w->conf->token2 };
     const char *url = signed_url(w);
 
-    if (given && asst_sig_valid(w->r->pool, url, w->params, given, tokens, 2))
+    if (given && asst_sig_valid_keys(w->r->pool, url, w->params, given, keys, 2))
         return OK;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, w->r,
                   "ASST00303: rejected webhook: %s (URL checked: %s, with and without "

@@ -5,6 +5,7 @@
 #include <http_config.h>
 
 #include "asst_redis.h"
+#include "asst_sig.h"
 
 extern module AP_MODULE_DECLARE_DATA assistant_module;
 
@@ -25,8 +26,8 @@ typedef struct {
 typedef struct {
     const char *path;            /* the section this came from, for messages */
     const char *handler;         /* our SetHandler seen in this section, if any */
-    const char *token;
-    const char *token2;
+    const asst_sig_key_t *token;     /* auth tokens, keyed into HMAC at startup */
+    const asst_sig_key_t *token2;
     const char *account_sid;
     const char *public_url;
     const char *stream;
