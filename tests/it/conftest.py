@@ -178,3 +178,5 @@ def signer():
     def sign(url, params, token=TOKEN):
         return stack.twilio_signature(token, url, params)
     return sign
+from fixtures_pg import *  # noqa: F401,F403
+from fixtures_worker import *  # noqa: F401,F403

@@ -1,0 +1,629 @@
+/* Unit tests for worker/net/twilio.c against tests/fakes/fake_twilio.py,
+ * which speaks Twilio's wire protocol, records requests and injects
+ * faults. One fake per run, started by the runner process (unchecked
+ * fixture, PR_SET_PDEATHSIG so it dies with us) and reset before each test. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <check.h>
+#include <json-c/json.h>
+
+#include "net/twilio.h"
+
+#define ACCOUNT "AC0123456789abcdef0123456789abcdef"
+#define TOKEN "secret-auth-token"
+#define FROM "+15550001111"
+#define TO "+15551234567"
+#define CALLBACK "https://example.test/status"
+
+static const char *argv0;
+static pid_t fake_pid;
+static int fake_port;
+static apr_pool_t *pool;
+static apr_int64_t fake_now;
+
+/* ---- the fake, run by the runner process ---- */
+
+/* $top_srcdir (make check), else next to the binary (in-tree build), else
+ * the source tree configure saw. */
+static const char *fake_script(void)
+{
+    const char *top = getenv("top_srcdir");
+    static char path[1024];
+    char dir[1024];
+
+    if (top && *top) {
+        snprintf(path, sizeof(path), "%s/tests/fakes/fake_twilio.py", top);
+        return path;
+    }
+    snprintf(dir, sizeof(dir), "%s", argv0);
+    snprintf(path, sizeof(path), "%s/../fakes/fake_twilio.py", dirname(dir));
+    if (access(path, R_OK) == 0)
+        return path;
+#ifdef ASST_ABS_TOP_SRCDIR
+    snprintf(path, sizeof(path), "%s/tests/fakes/fake_twilio.py", ASST_ABS_TOP_SRCDIR);
+#endif
+    return path;
+}
+
+static void exec_fake(int out, pid_t parent)
+{
+    const char *script = fake_script();
+
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (getppid() != parent)
+        _exit(126);
+    dup2(out, STDOUT_FILENO);
+    execl("/usr/bin/python3", "python3", script, "--port", "0", "--account", ACCOUNT,
+          "--token", TOKEN, (char *)NULL);
+    fprintf(stderr, "cannot run /usr/bin/python3 %s: %s\n", script, strerror(errno));
+    _exit(127);
+}
+
+/* Reads "PORT <n>\n" from fd within 10 s; 0 on failure. */
+static int read_port(int fd)
+{
+    char line[64];
+    size_t n = 0;
+    struct pollfd pfd = { fd, POLLIN, 0 };
+
+    while (n < sizeof(line) - 1 && poll(&pfd, 1, 10000) == 1) {
+        ssize_t r = read(fd, line + n, 1);
+        if (r <= 0)
+            break;
+        if (line[n++] == '\n')
+            break;
+    }
+    line[n] = '\0';
+    return strncmp(line, "PORT ", 5) == 0 ? atoi(line + 5) : 0;
+}
+
+static void fake_start(void)
+{
+    pid_t parent = getpid();
+    int fds[2];
+
+    if (pipe(fds) != 0) {
+        perror("pipe");
+        exit(EXIT_FAILURE);
+    }
+    fake_pid = fork();
+    if (fake_pid == 0)
+        exec_fake(fds[1], parent);
+    close(fds[1]);
+    fake_port = fake_pid > 0 ? read_port(fds[0]) : 0;
+    close(fds[0]);
+    if (fake_port <= 0) {
+        fprintf(stderr, "fake_twilio.py did not start (%s)\n", fake_script());
+        exit(EXIT_FAILURE);
+    }
+}
+
+static void fake_stop(void)
+{
+    if (fake_pid > 0) {
+        kill(fake_pid, SIGTERM);
+        while (waitpid(fake_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    fake_pid = 0;
+}
+
+/* ---- the fake's control API ---- */
+
+static const char *fake_url(const char *path)
+{
+    return apr_psprintf(pool, "http://127.0.0.1:%d%s", fake_port, path);
+}
+
+static asst_http_response_t fake_call(const char *method, const char *path, const char *json)
+{
+    asst_http_conf_t conf = { .name = "fake-control", .timeout_ms = 5000 };
+    asst_http_client_t *c = asst_http_client_create(pool, &conf);
+    asst_http_request_t req = { .method = method, .url = fake_url(path) };
+    asst_http_response_t res;
+
+    req.body = json;
+    req.body_len = json ? strlen(json) : 0;
+    ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_OK);
+    ck_assert_int_eq(res.status, 200);
+    return res;
+}
+
+static void fake_faults(const char *json)
+{
+    fake_call("POST", "/_fake/faults", json);
+}
+
+static apr_status_t put_json(void *obj)
+{
+    json_object_put(obj);
+    return APR_SUCCESS;
+}
+
+/* The recorded requests; released with the pool. */
+static json_object *fake_requests(void)
+{
+    asst_http_response_t res = fake_call("GET", "/_fake/requests", NULL);
+    json_object *list = json_tokener_parse(res.body);
+
+    ck_assert_msg(list && json_object_is_type(list, json_type_array), "not a list: %s", res.body);
+    apr_pool_cleanup_register(pool, list, put_json, apr_pool_cleanup_null);
+    return list;
+}
+
+static int fake_count(void)
+{
+    return (int)json_object_array_length(fake_requests());
+}
+
+static const char *field(json_object *obj, const char *key)
+{
+    json_object *v;
+
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static json_object *request_at(json_object *list, int i)
+{
+    return json_object_array_get_idx(list, (size_t)i);
+}
+
+static json_object *form_of(json_object *request)
+{
+    json_object *form;
+
+    ck_assert(json_object_object_get_ex(request, "form", &form));
+    return form;
+}
+
+static int peer_of(json_object *request)
+{
+    json_object *v;
+
+    ck_assert(json_object_object_get_ex(request, "peer", &v));
+    return json_object_get_int(v);
+}
+
+/* ---- fixtures ---- */
+
+static void setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+    fake_call("POST", "/_fake/reset", "{}");
+    fake_now = 0;
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+}
+
+static apr_int64_t fake_clock(void *baton)
+{
+    return fake_now;
+}
+
+static asst_twilio_conf_t base_conf(void)
+{
+    asst_twilio_conf_t conf = { 0 };
+
+    conf.api_base = fake_url("");
+    conf.account_sid = ACCOUNT;
+    conf.auth_token = TOKEN;
+    conf.from = FROM;
+    conf.status_callback_url = CALLBACK;
+    conf.connect_timeout_ms = 2000;
+    conf.timeout_ms = 5000;
+    return conf;
+}
+
+static asst_twilio_t *twilio(const asst_twilio_conf_t *conf)
+{
+    asst_twilio_t *tw = asst_twilio_create(pool, conf);
+
+    ck_assert_ptr_nonnull(tw);
+    return tw;
+}
+
+static int is_message_sid(const char *sid)
+{
+    return sid && strlen(sid) == 34 && strncmp(sid, "SM", 2) == 0
+        && strspn(sid + 2, "0123456789abcdef") == 32;
+}
+
+/* ---- sending ---- */
+
+START_TEST(send_arrives_with_fields_and_auth)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+    json_object *list, *form;
+
+    conf.api_base = apr_pstrcat(pool, conf.api_base, "/", NULL);   /* trailing / is fine */
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hi & caf\xc3\xa9 100% +1", &res),
+                     ASST_TWILIO_SENT);
+    ck_assert_int_eq(res.http_status, 201);
+    ck_assert_msg(is_message_sid(res.sid), "sid %s", res.sid);
+    ck_assert_str_eq(res.status, "queued");
+    ck_assert_int_eq(res.error_code, 0);
+
+    list = fake_requests();
+    ck_assert_int_eq(json_object_array_length(list), 1);
+    ck_assert_str_eq(field(request_at(list, 0), "path"),
+                     "/2010-04-01/Accounts/" ACCOUNT "/Messages.json");
+    ck_assert_str_eq(field(request_at(list, 0), "auth_user"), ACCOUNT);
+    ck_assert_str_eq(field(request_at(list, 0), "sid"), res.sid);
+    form = form_of(request_at(list, 0));
+    ck_assert_str_eq(field(form, "To"), TO);
+    ck_assert_str_eq(field(form, "From"), FROM);
+    ck_assert_str_eq(field(form, "Body"), "hi & caf\xc3\xa9 100% +1");
+    ck_assert_str_eq(field(form, "StatusCallback"), CALLBACK);
+    ck_assert_ptr_null(field(form, "MessagingServiceSid"));
+}
+END_TEST
+
+START_TEST(messaging_service_instead_of_from)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+    json_object *form;
+
+    conf.messaging_service_sid = "MG0123456789abcdef0123456789abcdef";
+    conf.status_callback_url = NULL;
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_SENT);
+    ck_assert_str_eq(res.status, "accepted");
+    form = form_of(request_at(fake_requests(), 0));
+    ck_assert_str_eq(field(form, "MessagingServiceSid"), conf.messaging_service_sid);
+    ck_assert_ptr_null(field(form, "From"));
+    ck_assert_ptr_null(field(form, "StatusCallback"));
+}
+END_TEST
+
+START_TEST(connection_is_reused)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+    asst_twilio_result_t res;
+    json_object *list;
+
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "one", &res), ASST_TWILIO_SENT);
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "two", &res), ASST_TWILIO_SENT);
+    list = fake_requests();
+    ck_assert_int_eq(json_object_array_length(list), 2);
+    ck_assert_int_eq(peer_of(request_at(list, 0)), peer_of(request_at(list, 1)));
+    ck_assert_str_eq(field(form_of(request_at(list, 1)), "Body"), "two");
+}
+END_TEST
+
+START_TEST(create_refuses_incomplete_conf)
+{
+    asst_twilio_conf_t conf = base_conf();
+
+    conf.from = NULL;
+    ck_assert_ptr_null(asst_twilio_create(pool, &conf));
+    conf = base_conf();
+    conf.auth_token = "";
+    ck_assert_ptr_null(asst_twilio_create(pool, &conf));
+    conf = base_conf();
+    conf.account_sid = NULL;
+    ck_assert_ptr_null(asst_twilio_create(pool, &conf));
+}
+END_TEST
+
+/* ---- permanent failures ---- */
+
+START_TEST(wrong_token_is_permanent_20003)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    conf.auth_token = "not-the-token";
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_PERMANENT);
+    ck_assert_int_eq(res.http_status, 401);
+    ck_assert_int_eq(res.error_code, ASST_TWILIO_ERR_AUTH);
+    ck_assert_ptr_nonnull(res.error_message);
+    ck_assert_str_eq(res.more_info, "https://www.twilio.com/docs/errors/20003");
+    ck_assert_ptr_null(res.sid);
+}
+END_TEST
+
+START_TEST(opted_out_recipient_21610)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    fake_faults("{\"permanent\": {\"+15550000000\": 21610}}");
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, "+15550000000", "hello", &res),
+                     ASST_TWILIO_PERMANENT);
+    ck_assert_int_eq(res.http_status, 400);
+    ck_assert_int_eq(res.error_code, ASST_TWILIO_ERR_OPTED_OUT);
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_SENT);
+}
+END_TEST
+
+START_TEST(invalid_to_21211)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, "12345", "hello", &res),
+                     ASST_TWILIO_PERMANENT);
+    ck_assert_int_eq(res.error_code, ASST_TWILIO_ERR_INVALID_TO);
+}
+END_TEST
+
+START_TEST(permanent_errors_do_not_open_the_breaker)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    asst_twilio_result_t res;
+    int i;
+
+    conf.auth_token = "wrong";
+    conf.breaker_threshold = 2;
+    tw = twilio(&conf);
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_PERMANENT);
+    ck_assert_int_eq(fake_count(), 4);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_CLOSED);
+}
+END_TEST
+
+/* ---- retryable failures ---- */
+
+START_TEST(server_error_is_retryable)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    fake_faults("{\"fail_rate_5xx\": 1, \"status_5xx\": 503}");
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.transport, ASST_HTTP_OK);
+    ck_assert_int_eq(res.http_status, 503);
+    ck_assert_int_eq(res.retry_after_ms, -1);
+    ck_assert_ptr_null(res.sid);
+}
+END_TEST
+
+START_TEST(rate_limit_with_retry_after)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    fake_faults("{\"rate_429\": 1, \"retry_after\": 3}");
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 429);
+    ck_assert_int_eq(res.error_code, 20429);
+    ck_assert_int_eq(res.retry_after_ms, 3000);
+    ck_assert_int_eq(asst_http_backoff_ms(100, 1000, 1, res.retry_after_ms, 0xFFFFFFFFu), 3000);
+}
+END_TEST
+
+START_TEST(rate_limit_with_http_date)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+    char date[APR_RFC822_DATE_LEN];
+    const char *faults;
+
+    apr_rfc822_date(date, apr_time_now() + apr_time_from_sec(30));
+    faults = apr_psprintf(pool, "{\"rate_429\": 1, \"retry_after\": \"%s\"}", date);
+    fake_faults(faults);
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_gt(res.retry_after_ms, 25000);
+    ck_assert_int_le(res.retry_after_ms, 30000);
+}
+END_TEST
+
+START_TEST(timeout_is_retryable)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    conf.timeout_ms = 300;
+    fake_faults("{\"timeout_rate\": 1, \"timeout_ms\": 3000}");
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.transport, ASST_HTTP_TIMEOUT);
+    ck_assert_int_eq(res.http_status, 0);
+    ck_assert_ptr_nonnull(res.error_message);
+    ck_assert_int_eq(fake_count(), 1);
+}
+END_TEST
+
+/* A loopback port bound but not listening: connecting is refused. */
+static int refused_port(int *fd)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(*fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
+    return ntohs(sa.sin_port);
+}
+
+START_TEST(connect_error_is_retryable)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+    int fd, port = refused_port(&fd);
+
+    conf.api_base = apr_psprintf(pool, "http://127.0.0.1:%d", port);
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.transport, ASST_HTTP_CONNECT);
+    close(fd);
+}
+END_TEST
+
+/* ---- the circuit breaker ---- */
+
+START_TEST(breaker_opens_fails_fast_and_recovers)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    asst_twilio_result_t res;
+    int i;
+
+    conf.breaker_threshold = 3;
+    conf.breaker_cooldown_ms = 10000;
+    conf.clock = fake_clock;
+    tw = twilio(&conf);
+    fake_faults("{\"fail_rate_5xx\": 1}");
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
+
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+        ck_assert_int_eq(res.transport, ASST_HTTP_CIRCUIT_OPEN);
+        ck_assert_int_eq(res.http_status, 0);
+    }
+    ck_assert_int_eq(fake_count(), 3);        /* nothing reached Twilio */
+
+    fake_faults("{}");
+    fake_now = 9999;
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(fake_count(), 3);
+    fake_now = 10000;
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "probe", &res), ASST_TWILIO_SENT);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_CLOSED);
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "after", &res), ASST_TWILIO_SENT);
+    ck_assert_int_eq(fake_count(), 5);
+}
+END_TEST
+
+START_TEST(breaker_failed_probe_reopens)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    asst_twilio_result_t res;
+
+    conf.breaker_threshold = 2;
+    conf.breaker_cooldown_ms = 1000;
+    conf.clock = fake_clock;
+    tw = twilio(&conf);
+    fake_faults("{\"rate_429\": 1}");
+    asst_twilio_send(tw, pool, TO, "x", &res);
+    asst_twilio_send(tw, pool, TO, "x", &res);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
+    fake_now = 1000;
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "probe", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 429);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.transport, ASST_HTTP_CIRCUIT_OPEN);
+    ck_assert_int_eq(fake_count(), 3);
+}
+END_TEST
+
+/* ---- classification without a network ---- */
+
+START_TEST(classify_unparseable_replies)
+{
+    asst_http_response_t http = { 0 };
+    asst_twilio_result_t res;
+
+    http.result = ASST_HTTP_OK;
+    http.status = 201;
+    http.body = "<html>not json</html>";
+    http.body_len = strlen(http.body);
+    http.retry_after_ms = -1;
+    asst_twilio_classify(pool, &http, &res);
+    ck_assert_int_eq(res.outcome, ASST_TWILIO_SENT);
+    ck_assert_ptr_null(res.sid);
+
+    http.status = 404;
+    asst_twilio_classify(pool, &http, &res);
+    ck_assert_int_eq(res.outcome, ASST_TWILIO_PERMANENT);
+    ck_assert_int_eq(res.error_code, 0);
+
+    http.status = 502;
+    asst_twilio_classify(pool, &http, &res);
+    ck_assert_int_eq(res.outcome, ASST_TWILIO_RETRY);
+    ck_assert_str_eq(asst_twilio_outcome_name(res.outcome), "retry");
+}
+END_TEST
+
+static Suite *twilio_suite(void)
+{
+    Suite *s = suite_create("twilio");
+    TCase *send = tcase_create("send");
+    TCase *perm = tcase_create("permanent");
+    TCase *retry = tcase_create("retryable");
+    TCase *breaker = tcase_create("breaker");
+
+    TCase *all[] = { send, perm, retry, breaker };
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        tcase_add_unchecked_fixture(all[i], fake_start, fake_stop);
+        tcase_add_checked_fixture(all[i], setup, teardown);
+        tcase_set_timeout(all[i], 20);
+    }
+    tcase_add_test(send, send_arrives_with_fields_and_auth);
+    tcase_add_test(send, messaging_service_instead_of_from);
+    tcase_add_test(send, connection_is_reused);
+    tcase_add_test(send, create_refuses_incomplete_conf);
+    tcase_add_test(send, classify_unparseable_replies);
+    suite_add_tcase(s, send);
+
+    tcase_add_test(perm, wrong_token_is_permanent_20003);
+    tcase_add_test(perm, opted_out_recipient_21610);
+    tcase_add_test(perm, invalid_to_21211);
+    tcase_add_test(perm, permanent_errors_do_not_open_the_breaker);
+    suite_add_tcase(s, perm);
+
+    tcase_add_test(retry, server_error_is_retryable);
+    tcase_add_test(retry, rate_limit_with_retry_after);
+    tcase_add_test(retry, rate_limit_with_http_date);
+    tcase_add_test(retry, timeout_is_retryable);
+    tcase_add_test(retry, connect_error_is_retryable);
+    suite_add_tcase(s, retry);
+
+    tcase_add_test(breaker, breaker_opens_fails_fast_and_recovers);
+    tcase_add_test(breaker, breaker_failed_probe_reopens);
+    suite_add_tcase(s, breaker);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    SRunner *sr;
+    int failed;
+
+    argv0 = argv[0];
+    apr_initialize();
+    sr = srunner_create(twilio_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,30 @@
+#include <sys/wait.h>
+
+#include "backoff.h"
+#include "child.h"
+
+static int exited_on_purpose(int status)
+{
+    return WIFEXITED(status) && WEXITSTATUS(status) == ASST_CHILD_EXIT_DONE;
+}
+
+static int failed_to_start(int status)
+{
+    return WIFEXITED(status) && WEXITSTATUS(status) == ASST_CHILD_EXIT_STARTUP;
+}
+
+long asst_backoff_next(long prev_ms)
+{
+    if (prev_ms <= 0)
+        return ASST_BACKOFF_FIRST_MS;
+    return prev_ms >= ASST_BACKOFF_MAX_MS / 2 ? ASST_BACKOFF_MAX_MS : prev_ms * 2;
+}
+
+long asst_backoff_delay(long prev_ms, long uptime_ms, int status)
+{
+    if (exited_on_purpose(status))
+        return 0;
+    if (!failed_to_start(status) && uptime_ms >= ASST_BACKOFF_STABLE_MS)
+        return 0;
+    return asst_backoff_next(prev_ms);
+}
