@@ -16,6 +16,7 @@
 
 #include "asst_log.h"
 #include "db/db.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 static apr_time_t fake_now;
@@ -296,16 +297,7 @@ static Suite *db_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
     if (!dsn())
         printf("ASST_TEST_PG_DSN unset: the live PostgreSQL cases return at once\n");
-    sr = srunner_create(db_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(db_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "asst_envelope.h"
 #include "asst_form.h"
+#include "unit_main.h"
 
 #define RECEIVED_MS APR_INT64_C(1700000000123)   /* needs more than 32 bits */
 #define BODY "She said \"hi\" \\ o/\nline 2\ttab \001 caf\303\251 \360\237\230\200 </script>"
@@ -375,14 +376,5 @@ static Suite *envelope_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(envelope_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(envelope_suite());
 }

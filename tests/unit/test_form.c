@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "asst_form.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 
@@ -391,14 +392,5 @@ static Suite *form_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(form_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(form_suite());
 }

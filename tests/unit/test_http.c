@@ -16,6 +16,7 @@
 
 #include "asst_form.h"
 #include "net/http.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 
@@ -403,14 +404,5 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(http_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(http_suite());
 }

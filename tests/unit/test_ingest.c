@@ -15,6 +15,7 @@
 
 #include "asst_ingest.h"
 #include "redis_server.h"
+#include "unit_main.h"
 
 #define STREAM "{asst}:in"
 #define RATE_KEY "{asst}:rl:+14155550123"
@@ -325,15 +326,6 @@ static Suite *ingest_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
     signal(SIGPIPE, SIG_IGN);   /* httpd and the worker ignore it too */
-    apr_initialize();
-    sr = srunner_create(ingest_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(ingest_suite());
 }

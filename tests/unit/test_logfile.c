@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "logfile.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 static char tmpdir[64];
@@ -155,14 +156,5 @@ static Suite *logfile_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(logfile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(logfile_suite());
 }

@@ -6,6 +6,7 @@
 
 #include "backoff.h"
 #include "child.h"
+#include "unit_main.h"
 
 /* Wait statuses as waitpid() reports them (Linux encoding). */
 #define EXITED(code) (((code) & 0xff) << 8)
@@ -94,11 +95,5 @@ static Suite *backoff_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(backoff_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(backoff_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "asst_log.h"
 #include "pidfile.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 static char tmpdir[64];
@@ -178,14 +179,5 @@ static Suite *pidfile_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(pidfile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(pidfile_suite());
 }

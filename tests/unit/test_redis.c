@@ -14,6 +14,7 @@
 
 #include "asst_redis.h"
 #include "redis_server.h"
+#include "unit_main.h"
 
 #define PASSWORD "s3cret-p4ss"
 
@@ -527,15 +528,6 @@ static Suite *redis_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
     signal(SIGPIPE, SIG_IGN);   /* httpd and the worker ignore it too */
-    apr_initialize();
-    sr = srunner_create(redis_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(redis_suite());
 }

@@ -12,6 +12,7 @@
 #include "asst_form.h"
 #include "asst_sig.h"
 #include "../vectors/sig_vectors.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 
@@ -268,14 +269,5 @@ static Suite *sig_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(sig_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(sig_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "asst_form.h"
 #include "asst_sms.h"
+#include "unit_main.h"
 
 static apr_pool_t *pool;
 
@@ -295,14 +296,5 @@ static Suite *sms_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(sms_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(sms_suite());
 }

@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "net/twilio.h"
+#include "unit_main.h"
 
 #define ACCOUNT "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "secret-auth-token"
@@ -615,15 +616,6 @@ static Suite *twilio_suite(void)
 
 int main(int argc, char **argv)
 {
-    SRunner *sr;
-    int failed;
-
     argv0 = argv[0];
-    apr_initialize();
-    sr = srunner_create(twilio_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return asst_unit_run(twilio_suite());
 }
