@@ -4,7 +4,6 @@
 #include <apr_strings.h>
 #include <openssl/rand.h>
 
-#include "asst_form.h"
 #include "asst_log.h"
 #include "asst_sms.h"
 #include "compliance.h"
@@ -13,7 +12,6 @@
 #define HELP_TEXT "This is your personal assistant. Text it what you need. " \
                   "Reply STOP to unsubscribe, START to resubscribe."
 #define SMS_MAX_CHARS 1600
-#define STATUS_ORDER "ARRAY['pending','accepted','queued','sending','sent','delivered','undelivered','failed','read']"
 
 /* A transaction in progress: the first failure is kept and the rest of
  * the statements are skipped, so the steps read as a straight line. */
@@ -246,38 +244,4 @@ asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelo
     if (reply && !FAILED(&tx))
         queue_reply(&tx, turn, &u, reply);
     return finish(&tx, turn, 0);
-}
-
-asst_turn_status_t asst_turn_status(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
-                                    const char **error)
-{
-    tx_t tx = { db, p, ASST_DB_OK };
-    const char *status = NULL, *code = NULL;
-    const char *params[3];
-
-    for (int i = 0; i < env->params->nelts; i++) {
-        const asst_param_t *prm = &APR_ARRAY_IDX(env->params, i, asst_param_t);
-        if (strcmp(prm->name, "MessageStatus") == 0) status = prm->value;
-        if (strcmp(prm->name, "ErrorCode") == 0 && *prm->value) code = prm->value;
-    }
-    params[0] = env->sid;
-    params[1] = status;
-    params[2] = code;
-    step(&tx, asst_db_begin(db));
-    step(&tx, asst_db_set_system(db));
-    /* Callbacks can arrive out of order: a status never moves backwards. */
-    exec0(&tx, "WITH m AS (UPDATE messages SET status = $2, error_code = $3::int, updated_at = now() "
-               "           WHERE twilio_sid = $1 AND coalesce(array_position(" STATUS_ORDER ", status), 0) "
-               "                                  <= coalesce(array_position(" STATUS_ORDER ", $2::text), 99) "
-               "           RETURNING id, user_id) "
-               "INSERT INTO events (user_id, kind, data) "
-               "SELECT user_id, 'delivery_status', jsonb_build_object('message_id', id, 'status', $2::text, "
-               "       'error_code', $3::int) FROM m", 3, params);
-    step(&tx, asst_db_commit(db));
-    if (FAILED(&tx)) {
-        asst_db_rollback(db);
-        *error = apr_pstrdup(p, asst_db_error(db));
-        return ASST_TURN_RETRY;
-    }
-    return ASST_TURN_DONE;
 }

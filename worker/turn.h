@@ -30,9 +30,4 @@ typedef struct {
 asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
                                  asst_turn_t *turn);
 
-/* A status callback: the message and outbox rows with that Twilio sid take
- * the new status (and error code). */
-asst_turn_status_t asst_turn_status(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
-                                    const char **error);
-
 #endif

@@ -4,6 +4,7 @@
 
 #include "asst_envelope.h"
 #include "asst_log.h"
+#include "status.h"
 #include "work.h"
 
 asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char *json, int is_status,
@@ -23,7 +24,7 @@ asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char 
         *reject = err;
         return ASST_TURN_DONE;
     }
-    st = is_status ? asst_turn_status(w->db, p, &env, &err) : asst_turn_run(w->db, p, &env, &turn);
+    st = is_status ? asst_status_apply(w->db, p, &env, &err) : asst_turn_run(w->db, p, &env, &turn);
     if (st == ASST_TURN_RETRY)
         asst_log(ASST_LOG_WARN, "ASST01005: %s %s not processed, will retry: %s",
                  is_status ? "status callback for" : "message", env.sid, is_status ? err : turn.error);
