@@ -1,49 +1,55 @@
 #!/usr/bin/python3
-"""dev/console.py: text mod_assistant as if from a phone.
+"""dev/console.py: text the assistant as if from a phone.
 
-Started by dev/run (which installs and builds first).  Starts a private
-redis-server and Apache (event MPM, mod_assistant at /sms, /status,
-/metrics) in STATE (recreated each run), then reads lines: each is posted to
-/sms exactly as Twilio posts an incoming SMS (its form fields, signed with
-python-twilio's RequestValidator) and the console shows the answer and the
-envelope that landed in the Redis stream {asst}:in.  EOF, /quit or Ctrl-C
-stops Redis and Apache.  Works with piped input: printf 'hi\\n' | dev/run.
+Started by dev/run (which installs and builds first).  Brings up the whole
+assistant on loopback in STATE (recreated each run; dev/localstack.py):
+PostgreSQL, Redis, Apache with mod_assistant (/sms, /status, /metrics), a
+stand-in for Twilio's REST API (tests/fakes/fake_twilio.py) and
+assistant-worker.  Then reads lines: each is posted to /sms exactly as Twilio
+posts an incoming SMS (its form fields, signed with python-twilio's
+RequestValidator), and the replies the worker sends through "Twilio" are
+shown as they arrive, like an SMS thread.  EOF, /quit or Ctrl-C stops it all.
+Works with piped input: printf 'hello\\nSTOP\\n' | dev/run.
 
-  dev/console.py --module PATH/mod_assistant.so [--state DIR] [--from +1...]
+  dev/console.py --build BUILD_DIR [--state DIR] [--from +1...] [--timeout S]
 """
 
 import argparse
-import json
 import os
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "tests", "it"))
-sys.dont_write_bytecode = True     # nothing written under tests/
-import stack  # noqa: E402  (tests/it/stack.py: private Redis + Apache)
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True     # nothing written under tests/ or dev/
+import localstack  # noqa: E402  (dev/localstack.py: the whole stack)
+from localstack import stack, ASSISTANT_NUMBER  # noqa: E402
 
-STREAM = "{asst}:in"
 DEFAULT_FROM = "+15551230001"
-ASSISTANT_NUMBER = "+15559870000"     # the Twilio number people text
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "UNSTOP"}
+SETTLE = 0.6          # seconds without a new part before a reply counts as complete
+POLL = 0.1            # seconds between looks at the fake Twilio's requests
 
 HELP = """\
 Type a message and press Enter: it is posted to /sms as Twilio would post an
-SMS from your number to the assistant's.  Commands:
+SMS from your number to the assistant's, and the reply appears when the
+worker sends it through the (fake) Twilio API.  Commands:
   /from +15551230002   text as another number (E.164)
+  /queue               assistant-admin queue: stream, pending, dead letters, outbox
   /metrics             the module's non-zero Prometheus metrics
   /help                this
-  /quit                stop Redis and Apache (so do Ctrl-D and Ctrl-C)
-A message that starts with "/" is sent by doubling it: "//etc" sends "/etc"."""
+  /quit                stop everything (so do Ctrl-D and Ctrl-C)
+A message that starts with "/" is sent by doubling it: "//etc" sends "/etc".
+STOP opts you out (nothing is sent to you after it), START opts you in again."""
 
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -66,175 +72,98 @@ def geo(number):
     return {"Country": "", "State": "", "City": "", "Zip": ""}
 
 
-def pid_of(path, state):
-    """The pid in path if that process is alive and was started for state."""
-    try:
-        with open(path) as f:
-            pid = int(f.read().strip())
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            cmd = f.read().decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return None
-    try:                        # redis-server rewrites its cmdline; it runs in --dir
-        cwd = os.readlink("/proc/%d/cwd" % pid)
-    except OSError:
-        cwd = ""
-    return pid if state in cmd or cwd.startswith(state + os.sep) else None
-
-
-def stop_leftovers(state):
-    """Stops an Apache or Redis a previous run left behind (killed console)."""
-    for path in (os.path.join(state, "httpd", "run", "httpd.pid"),
-                 os.path.join(state, "redis", "redis.pid")):
-        pid = pid_of(path, state)
-        if not pid:
-            continue
-        print("stopping pid %d left running by a previous dev/run (%s)" % (pid, path))
-        os.kill(pid, signal.SIGTERM)
-        if not stack.wait_for(lambda: not stack.pid_alive(pid), 10):
-            os.kill(pid, signal.SIGKILL)
-            stack.wait_for(lambda: not stack.pid_alive(pid), 5)
-
-
-class SessionRedis(stack.RedisServer):
-    """stack.RedisServer in a session of its own, so that a Ctrl-C at the
-    console reaches only the console, which then stops Redis and Apache."""
-
-    def start(self, timeout=10):
-        if self.running:
-            return self
-        self.proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        if not stack.wait_for(lambda: self._ping() or not self.running, timeout) \
-                or not self.running:
-            raise RuntimeError("redis-server did not start (rc=%s), see %s"
-                               % (self.proc.poll(), self.logfile))
-        return self
+def keyword(text):
+    return text.strip().upper()
 
 
 class Console:
     def __init__(self, args):
-        self.state = os.path.abspath(args.state)
-        self.module = os.path.abspath(args.module)
+        self.stack = localstack.LocalStack(args.state, args.build, workers=2, signup="open",
+                                           out=self.say)
         self.from_ = args.from_
-        self.redis = self.apache = self.rdb = None
         self.tty = sys.stdin.isatty()
+        self.timeout = args.timeout or (10.0 if self.tty else 5.0)
+        self.lock = threading.RLock()          # output, and the state below
+        self.cond = threading.Condition(self.lock)
+        self.seen = 0                          # fake Twilio requests looked at
+        self.replies = {}                      # number -> replies (201s) so far
+        self.sent_at = {}                      # number -> wall time of its last webhook
+        self.opted_out = set()
+        self.at_prompt = False
+        self.stopping = threading.Event()
+        self.log_offsets = {}
 
     def rel(self, path):
         r = os.path.relpath(path, os.getcwd())
         return path if r.startswith("..") else r
 
+    # -- output: the poller prints too, so one lock, and the prompt is redrawn
+    def prompt(self):
+        return "%s> " % self.from_
+
+    def say(self, text=""):
+        with self.lock:
+            if self.at_prompt and self.tty:
+                try:
+                    import readline
+                    buf = readline.get_line_buffer()
+                except ImportError:
+                    buf = ""
+                sys.stdout.write("\r\x1b[K%s\n%s%s" % (text, self.prompt(), buf))
+                sys.stdout.flush()
+            else:
+                print(text, flush=True)
+
     # -- the stack
     def start(self):
-        state = self.state
-        stop_leftovers(state)
-        shutil.rmtree(state, ignore_errors=True)
-        stack.make_dir(state, 0o755)
-        sec = stack.make_dir(os.path.join(state, "secrets"), 0o700)
-        self.token = secrets.token_hex(16)
-        self.account = "AC" + secrets.token_hex(16)
-        self.token_file = stack.write_file(os.path.join(sec, "twilio-auth-token"),
-                                           self.token + "\n", 0o600)
-        self.spool = stack.make_dir(os.path.join(state, "spool"), 0o750)
-        if stack.IS_ROOT:   # httpd's children (www-data) write it
-            user, _ = stack.run_user()
-            import pwd
-            pw = pwd.getpwnam(user)
-            os.chown(self.spool, pw.pw_uid, pw.pw_gid)
-
-        self.redis = SessionRedis(state, "redis", extra_args=[
-            "--pidfile", os.path.join(state, "redis", "redis.pid")])
-        self.redis.start()
-        self.rdb = self.redis.client()
-
-        port = stack.free_port()
-        self.base_url = "http://127.0.0.1:%d" % port
-        body = """
-AssistantRedis {redis}
-AssistantRedisTimeout 250
-
-# Incoming messages: what Twilio's "A message comes in" webhook points at.
-<Location /sms>
-    SetHandler assistant-sms
-    AssistantPublicURL {url}/sms
-    AssistantTwilioAuthTokenFile {token}
-    AssistantTwilioAccountSid {account}
-    AssistantDedupeTTL 86400
-    AssistantSpoolDir {spool}
-</Location>
-
-# Delivery status callbacks of the replies (the worker will ask for them).
-<Location /status>
-    SetHandler assistant-status
-    AssistantPublicURL {url}/status
-    AssistantTwilioAuthTokenFile {token}
-    AssistantTwilioAccountSid {account}
-    AssistantSpoolDir {spool}
-</Location>
-
-<Location /metrics>
-    SetHandler assistant-metrics
-    Require ip 127.0.0.1
-</Location>
-""".format(redis=self.redis.addr, url=self.base_url, token=self.token_file,
-           account=self.account, spool=self.spool)
-        self.apache = stack.Apache(state, self.module, name="httpd", mpm="event",
-                                   body=body, port=port)
-        self.apache.start()
-        self.log_offset = self.apache.log_size()
+        self.stack.start()
+        for path in self.logs():
+            self.log_offsets[path] = self.size(path)
+        threading.Thread(target=self.poll_replies, name="replies", daemon=True).start()
 
     def stop(self):
-        stopped = []
-        if self.apache and self.apache.pid:
-            pid = self.apache.pid
-            try:
-                self.apache.stop()
-                stopped.append("Apache (pid %d)" % pid)
-            except Exception as e:
-                print("stopping Apache: %s" % e)
-        if self.rdb is not None:
-            self.rdb.close()
-        gone = ""
-        if self.redis and self.redis.proc is not None:
-            pid = self.redis.proc.pid
-            if self.redis.running:
-                self.redis.stop()
-                stopped.append("Redis (pid %d)" % pid)
-            else:
-                gone = " (Redis, pid %d, had already exited)" % pid
+        self.stopping.set()
+        stopped = self.stack.stop()
         if stopped:
-            print("stopped %s%s; logs and data stay in %s until the next dev/run"
-                  % (" and ".join(stopped), gone, self.rel(self.state)), flush=True)
+            self.say("stopped %s; logs and data stay in %s/ until the next dev/run"
+                     % (", ".join(stopped), self.rel(self.stack.state)))
 
     def explain(self):
-        a, r = self.apache, self.redis
+        st = self.stack
+        a, r, pg, tw, w = st.apache, st.redis, st.pg, st.twilio, st.worker
+        master, agents, scheds = st.worker_pids()
+        user = st.worker_user_note or "children run as you"
         print("""\
-mod_assistant is running on loopback, everything under {state}/ (recreated each run):
+The assistant is running on loopback, everything under {state}/ (recreated each run):
 
-  Redis   127.0.0.1:{rport} (and unix socket {rsock}), in memory only
-          log {rlog}
-  Apache  {url}  (httpd pid {pid}, event MPM) with {module}
-          config {conf}
-          logs   {elog}, {alog}
-    /sms      assistant-sms: checks X-Twilio-Signature against {url}/sms with the
-              auth token in {token}, accepts only AccountSid {account},
-              queues each message in the Redis stream {{asst}}:in (spool {spool} if Redis is down)
-    /status   assistant-status: delivery status callbacks into {{asst}}:status
-    /metrics  Prometheus metrics, loopback only
+  PostgreSQL  port {pgport}, socket dir {pgsock}, database assistant (owner role assistant,
+              migrated: {migrated})   log {pglog}
+  Redis       {raddr}, in memory only   log {rlog}
+  Apache      {url} (pid {apid}, event MPM) with mod_assistant
+              config {aconf}   logs {elog}, {alog}
+    /sms        incoming messages (Twilio's webhook), signed with the token in {token}
+    /status     Twilio's delivery status callbacks of the replies
+    /metrics    Prometheus metrics, loopback only
+  fake Twilio {turl} (pid {tpid}): Twilio's REST API; posts status callbacks to /status
+              log {tlog}
+  worker      assistant-worker (master {master}, agents {agents}, scheduler {scheds}),
+              2 agents, SignupPolicy open, {user}
+              config {wconf}   log {wlog}
 
 You are a phone, {from_}, texting the assistant's number {to}. Each line is
-posted to /sms the way Twilio posts an incoming SMS, and you see what landed in
-{{asst}}:in. Nobody replies yet: assistant-worker (issue 4) will consume the
-stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
-""".format(state=self.rel(self.state), rport=r.port, rsock=self.rel(r.sock),
-           rlog=self.rel(r.logfile), url=self.base_url, pid=a.pid,
-           module=self.rel(self.module), conf=self.rel(a.conf_path),
-           elog=self.rel(a.error_log), alog=self.rel(a.access_log),
-           token=self.rel(self.token_file), account=self.account,
-           spool=self.rel(self.spool), from_=self.from_, to=ASSISTANT_NUMBER), flush=True)
+posted to /sms the way Twilio posts an incoming SMS; the reply is shown when the
+worker sends it to Twilio. /help lists the commands; Ctrl-D, Ctrl-C or /quit
+stops it all.
+""".format(state=self.rel(st.state), pgport=pg.port, pgsock=self.rel(pg.sock_dir),
+           migrated=(st.migrate_output.splitlines() or ["ok"])[-1], pglog=self.rel(pg.logfile),
+           raddr=r.addr, rlog=self.rel(r.logfile), url=st.base_url, apid=a.pid,
+           aconf=self.rel(a.conf_path), elog=self.rel(a.error_log), alog=self.rel(a.access_log),
+           token=self.rel(st.token_file), turl=tw.url, tpid=tw.proc.pid,
+           tlog=self.rel(tw.logfile), master=master, agents=" ".join(map(str, agents)),
+           scheds=" ".join(map(str, scheds)), user=user, wconf=self.rel(w.conf),
+           wlog=self.rel(w.log), from_=self.from_, to=ASSISTANT_NUMBER), flush=True)
 
-    # -- Twilio's side
+    # -- Twilio's side: the webhook
     def params(self, text, sid):
         f, t = geo(self.from_), geo(ASSISTANT_NUMBER)
         return [
@@ -244,7 +173,7 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
             ("FromCity", f["City"]), ("Body", text), ("FromCountry", f["Country"]),
             ("To", ASSISTANT_NUMBER), ("ToZip", t["Zip"]),
             ("NumSegments", str(num_segments(text))), ("MessageSid", sid),
-            ("AccountSid", self.account), ("From", self.from_),
+            ("AccountSid", self.stack.account), ("From", self.from_),
             ("ApiVersion", "2010-04-01"),
         ]
 
@@ -253,8 +182,8 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
         from twilio.request_validator import RequestValidator
         sid = "SM" + secrets.token_hex(16)
         params = self.params(text, sid)
-        url = self.base_url + "/sms"          # = AssistantPublicURL
-        signature = RequestValidator(self.token).compute_signature(url, dict(params))
+        url = self.stack.base_url + "/sms"          # = AssistantPublicURL
+        signature = RequestValidator(self.stack.token).compute_signature(url, dict(params))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": signature,
@@ -265,54 +194,130 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
             "X-Home-Region": "us1",
         }
         data = urllib.parse.urlencode(params).encode("ascii")
-        print("-> POST /sms  MessageSid %s, %d form fields, X-Twilio-Signature %s"
-              % (sid, len(params), signature))
+        number = self.from_
+        with self.lock:
+            before = len(self.replies.get(number, []))
+            self.sent_at[number] = time.time()
         t0 = time.monotonic()
         try:
             r = requests.post(url, data=data, headers=headers, timeout=15, allow_redirects=False)
         except requests.RequestException as e:
-            print("<- no answer: %s" % e)
+            self.say("  webhook: no answer from Apache: %s" % e)
             return
         ms = (time.monotonic() - t0) * 1000
-        print("<- %d %s  %s  %s  (%.1f ms)" % (r.status_code, r.reason,
-                                             r.headers.get("Content-Type", "-"),
-                                             r.text.strip()[:200], ms))
-        self.show_entry(sid, r.status_code)
-        self.show_log()
-
-    def show_entry(self, sid, status):
-        try:
-            for eid, fields in self.rdb.xrevrange(STREAM, "+", "-", count=50):
-                env = json.loads(fields.get("env", "{}"))
-                if env.get("sid") == sid:
-                    print("   landed in %s as entry %s (stream length %d), field env:"
-                          % (STREAM, eid, self.rdb.xlen(STREAM)))
-                    for k, v in env.items():
-                        print("     %-12s %s" % (k, json.dumps(v, ensure_ascii=False)))
-                    print("   (no reply yet: assistant-worker, the next issue, will read it from the stream)")
-                    return
-        except Exception as e:   # Redis down: say so, then look in the spool
-            print("   cannot read %s: %s" % (STREAM, e))
-        spooled = os.path.join(self.spool, "sms-%s.json" % sid)
-        if os.path.exists(spooled):
-            print("   Redis was unreachable: spooled to %s" % self.rel(spooled))
-        elif status == 200:
-            print("   answered 200 but not in %s (a duplicate MessageSid?)" % STREAM)
+        self.say("  webhook: POST /sms %d %s in %.1f ms (MessageSid %s)"
+                 % (r.status_code, r.reason, ms, sid))
+        if r.status_code != 200:
+            self.say("  not accepted: %s" % r.text.strip()[:200])
+            self.show_logs()
+            return
+        word = keyword(text)
+        if word in STOP_WORDS:
+            self.opted_out.add(number)
+            why = "opted out"
+        elif word in START_WORDS:
+            self.opted_out.discard(number)
+            why = "opted in again: Twilio itself confirms a START, the assistant does not"
+        elif number in self.opted_out:
+            why = "opted out: send START to opt in again"
         else:
-            print("   not queued")
+            why = None
+        self.wait_reply(number, before, why)
+        self.show_logs()
 
-    def show_log(self):
-        lines = self.apache.log_since(self.log_offset)
-        self.log_offset = self.apache.log_size()
-        for line in lines:
-            print("   httpd error log: %s" % line)
+    def wait_reply(self, number, before, silent):
+        """Waits for the reply to number's last webhook (poll_replies prints
+        it); silent: why no reply is expected (still waits, in case)."""
+        deadline = time.monotonic() + self.timeout
+        with self.cond:
+            while True:
+                n = len(self.replies.get(number, []))
+                now = time.monotonic()
+                if n > before and not silent:
+                    last = self.replies[number][-1][0]
+                    if now - last >= SETTLE:         # no further parts: complete
+                        return
+                    self.cond.wait(SETTLE - (now - last))
+                    continue
+                if now >= deadline:
+                    break
+                self.cond.wait(deadline - now)
+        if len(self.replies.get(number, [])) > before:
+            return
+        if silent:
+            self.say("  no reply (%s)" % silent)
+        else:
+            self.say("  no reply within %.0f s: see %s (and /queue)"
+                     % (self.timeout, self.rel(self.stack.worker.log)))
 
+    # -- Twilio's side: what the worker sent
+    def poll_replies(self):
+        import requests
+        session = requests.Session()
+        while not self.stopping.is_set():
+            try:
+                reqs = self.stack.twilio.requests(session)
+            except Exception:        # stopping, or a hiccup: look again
+                time.sleep(POLL)
+                continue
+            with self.cond:
+                for entry in reqs[self.seen:]:
+                    self.show_outbound(entry)
+                self.seen = max(self.seen, len(reqs))
+                self.cond.notify_all()
+            time.sleep(POLL)
+
+    def show_outbound(self, entry):
+        form = entry.get("form") or {}
+        to, body, status = form.get("To", "?"), form.get("Body", ""), entry.get("status")
+        sent = self.sent_at.get(to)
+        after = " [%.0f ms after the webhook]" % ((entry["time"] - sent) * 1000) if sent else ""
+        if status == 201:
+            self.replies.setdefault(to, []).append((time.monotonic(), body))
+            who = "" if to == self.from_ else " (to %s)" % to
+            lines = body.split("\n")
+            self.say("  %s%s: %s%s" % (form.get("From") or form.get("MessagingServiceSid", "?"),
+                                       who, lines[0], after))
+            for line in lines[1:]:
+                self.say("      " + line)
+        else:
+            self.say("  (Twilio API answered %s to a send to %s; the worker will retry)"
+                     % (status, to))
+
+    # -- logs
+    def logs(self):
+        return [self.stack.apache.error_log, self.stack.worker.log]
+
+    @staticmethod
+    def size(path):
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return 0
+
+    def show_logs(self):
+        """New warnings and errors in httpd's and the worker's logs."""
+        for path in self.logs():
+            off = self.log_offsets.get(path, 0)
+            try:
+                with open(path, "rb") as f:
+                    f.seek(off)
+                    data = f.read()
+            except OSError:
+                continue
+            self.log_offsets[path] = off + len(data)
+            for line in data.decode("utf-8", "replace").splitlines():
+                if re.search(r"\[(warn|error|crit|alert|emerg)\]|:(warn|error|crit|alert|emerg)\]",
+                             line):
+                    self.say("  %s: %s" % (os.path.basename(path), line))
+
+    # -- commands
     def metrics(self):
         import requests
         try:
-            r = requests.get(self.base_url + "/metrics", timeout=10)
+            r = requests.get(self.stack.base_url + "/metrics", timeout=10)
         except requests.RequestException as e:
-            print("GET /metrics failed: %s" % e)
+            self.say("GET /metrics failed: %s" % e)
             return
         shown = 0
         for line in r.text.splitlines():
@@ -323,21 +328,33 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
                     continue
             except (IndexError, ValueError):
                 pass
-            print("  " + line)
+            self.say("  " + line)
             shown += 1
         if not shown:
-            print("  (all zero)")
+            self.say("  (all zero)")
+
+    def queue(self):
+        rc, out = self.stack.admin("queue")
+        for line in out.rstrip("\n").splitlines():
+            self.say("  " + line)
+        if rc != 0:
+            self.say("  (assistant-admin queue exited %d)" % rc)
 
     # -- the prompt
     def read_line(self):
-        prompt = "%s> " % self.from_
         if self.tty:
-            return input(prompt)
+            with self.lock:
+                self.at_prompt = True
+            try:
+                return input(self.prompt())
+            finally:
+                with self.lock:
+                    self.at_prompt = False
         line = sys.stdin.readline()
         if not line:
             raise EOFError
         line = line.rstrip("\n")
-        print(prompt + line)
+        self.say(self.prompt() + line)
         return line
 
     def loop(self):
@@ -345,7 +362,8 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
             try:
                 line = self.read_line()
             except EOFError:
-                print()
+                if self.tty:
+                    print()
                 return
             line = line.strip()
             if not line:
@@ -356,34 +374,37 @@ stream. /help lists the commands; Ctrl-D, Ctrl-C or /quit stops it all.
                 if cmd in ("/quit", "/exit", "/q"):
                     return
                 elif cmd in ("/help", "/?"):
-                    print(HELP)
+                    self.say(HELP)
                 elif cmd == "/metrics":
                     self.metrics()
+                elif cmd == "/queue":
+                    self.queue()
                 elif cmd == "/from":
                     number = re.sub(r"[\s().-]", "", arg)
                     if E164.match(number):
                         self.from_ = number
-                        print("now texting as %s" % number)
+                        self.say("now texting as %s" % number)
                     else:
-                        print("/from needs an E.164 number such as +15551230002")
+                        self.say("/from needs an E.164 number such as +15551230002")
                 else:
-                    print("unknown command %s; /help lists them" % cmd)
+                    self.say("unknown command %s; /help lists them" % cmd)
                 continue
             self.send(line[1:] if line.startswith("//") else line)
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Text mod_assistant as if from a phone.")
-    ap.add_argument("--module", required=True, help="mod_assistant.so")
+    ap = argparse.ArgumentParser(description="Text the assistant as if from a phone.")
+    ap.add_argument("--build", required=True,
+                    help="build directory (mod_assistant/.libs/mod_assistant.so, worker/assistant-*)")
     ap.add_argument("--state", default=os.path.join(REPO, "state"),
-                    help="directory for Redis, Apache, logs (recreated; default state/)")
+                    help="directory for every server's data and logs (recreated; default state/)")
     ap.add_argument("--from", dest="from_", default=DEFAULT_FROM,
                     help="the number you text from (default %s)" % DEFAULT_FROM)
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds to wait for a reply (default 10, 5 when stdin is not a terminal)")
     args = ap.parse_args()
     if not E164.match(args.from_):
         ap.error("--from needs an E.164 number")
-    if not os.path.isfile(args.module):
-        sys.exit("dev/console.py: %s not found (bash dev/build)" % args.module)
     sys.stdout.reconfigure(line_buffering=True)
 
     def on_signal(signum, frame):
@@ -392,25 +413,33 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
 
     c = Console(args)
+    missing = c.stack.missing()
+    if missing:
+        print("dev/run: missing %s (bash dev/build; dev/install-deps)" % ", ".join(missing),
+              file=sys.stderr)
+        return 1
     if c.tty:
         try:
             import readline  # noqa: F401  (line editing and history for input())
         except ImportError:
             pass
+    rc = 0
     try:
         try:
             c.start()
-        except (stack.ApacheError, RuntimeError) as e:
+        except (stack.ApacheError, RuntimeError, OSError) as e:
             print("dev/run: could not start the stack: %s" % e, file=sys.stderr)
-            return 1
-        c.explain()
-        c.loop()
+            rc = 1
+        else:
+            c.explain()
+            c.loop()
     except KeyboardInterrupt:
         print()
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not skip the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         c.stop()
-    return 0
+    return rc
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 #include "asst_log.h"
@@ -15,6 +16,11 @@ struct asst_consumer {
     asst_redis_pool_t *redis;
     int groups_ready;
     apr_time_t next_reclaim;
+    /* XREADGROUP's COUNT is per stream: one read can deliver an entry of
+     * each stream. The ones not returned yet wait here, already ours. */
+    apr_pool_t *backlog_pool;
+    apr_array_header_t *backlog;      /* of asst_entry_t */
+    int backlog_next;
 };
 
 asst_consumer_t *asst_consumer_create(apr_pool_t *p, const asst_consumer_conf_t *conf,
@@ -24,6 +30,8 @@ asst_consumer_t *asst_consumer_create(apr_pool_t *p, const asst_consumer_conf_t 
 
     c->conf = *conf;
     c->redis = redis;
+    apr_pool_create(&c->backlog_pool, p);
+    c->backlog = apr_array_make(c->backlog_pool, 2, sizeof(asst_entry_t));
     return c;
 }
 
@@ -139,6 +147,42 @@ static int reclaim(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_ent
     return 0;
 }
 
+static void copy_entry(apr_pool_t *p, const asst_entry_t *from, asst_entry_t *to)
+{
+    to->stream = apr_pstrdup(p, from->stream);
+    to->id = apr_pstrdup(p, from->id);
+    to->env = from->env ? apr_pstrdup(p, from->env) : NULL;
+    to->deliveries = from->deliveries;
+}
+
+static int take_backlog(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e)
+{
+    if (c->backlog_next >= c->backlog->nelts)
+        return 0;
+    copy_entry(p, &APR_ARRAY_IDX(c->backlog, c->backlog_next, asst_entry_t), e);
+    if (++c->backlog_next == c->backlog->nelts) {
+        apr_pool_clear(c->backlog_pool);
+        c->backlog = apr_array_make(c->backlog_pool, 2, sizeof(asst_entry_t));
+        c->backlog_next = 0;
+    }
+    return 1;
+}
+
+/* reply: [[stream, [[id, fields], ...]], ...]; every entry goes to the
+ * backlog, the first comes out at once. */
+static int keep_entries(asst_consumer_t *c, apr_pool_t *p, const redisReply *r, asst_entry_t *e)
+{
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *s = r->element[i];
+        if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 || s->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        for (size_t j = 0; j < s->element[1]->elements; j++)
+            fill_entry(c->backlog_pool, s->element[0]->str, s->element[1]->element[j],
+                       apr_array_push(c->backlog));
+    }
+    return take_backlog(c, p, e);
+}
+
 static int read_new(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_entry_t *e, int block_ms)
 {
     char block[24];
@@ -157,17 +201,10 @@ static int read_new(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_en
     redisSetTimeout(rc, ms_tv(c->conf.timeout_ms));
     if (!r)
         return -1;
-    /* [[stream, [[id, fields]]]] */
-    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
-        const redisReply *s = r->element[0];
-        if (s->elements == 2 && s->element[1]->elements > 0) {
-            fill_entry(p, s->element[0]->str, s->element[1]->element[0], e);
-            found = 1;
-        }
-    }
-    else if (is_error(r, "NOGROUP")) {
+    if (r->type == REDIS_REPLY_ARRAY)
+        found = keep_entries(c, p, r, e);
+    else if (is_error(r, "NOGROUP"))
         c->groups_ready = 0;
-    }
     freeReplyObject(r);
     return found;
 }
@@ -175,10 +212,12 @@ static int read_new(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_en
 int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int block_ms)
 {
     const char *err = NULL;
-    redisContext *rc = asst_redis_acquire(c->redis, &err);
+    redisContext *rc;
     int rv = 0;
 
-    if (!rc)
+    if (take_backlog(c, p, e))
+        return 1;
+    if (!(rc = asst_redis_acquire(c->redis, &err)))
         return -1;
     if (!c->groups_ready && ensure_groups(c, rc) != 0)
         rv = -1;

@@ -38,11 +38,20 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
     "RETURNING o.id, o.user_id, o.message_id, o.payload->>'to', o.payload->>'body', "  \
     "          u.status, o.attempts"
 
+/* Texts to one person leave in the order they were queued: a row waits
+ * while an earlier one to the same user is still pending or sending, so
+ * the parts of a long reply, or two replies, never overtake each other
+ * when one of them is being retried. */
+#define IN_ORDER                                                                       \
+    " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.user_id = outbox.user_id "        \
+    "     AND e.kind = 'sms' AND e.id < outbox.id AND e.status IN ('pending', 'sending'))"
+
 static const char claim_one_sql[] = CLAIM_SQL(
-    "SELECT id FROM outbox WHERE id = $1 AND status = 'pending' AND kind = 'sms' FOR UPDATE SKIP LOCKED");
+    "SELECT id FROM outbox WHERE id = $1 AND status = 'pending' AND kind = 'sms'" IN_ORDER
+    " FOR UPDATE SKIP LOCKED");
 static const char claim_due_sql[] = CLAIM_SQL(
-    "SELECT id FROM outbox WHERE status = 'pending' AND kind = 'sms' AND next_attempt_at <= now() "
-    "ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED");
+    "SELECT id FROM outbox WHERE status = 'pending' AND kind = 'sms' AND next_attempt_at <= now()"
+    IN_ORDER " ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED");
 
 static const char *col(apr_pool_t *p, const PGresult *res, int row, int c)
 {

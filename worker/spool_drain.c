@@ -8,6 +8,9 @@
 #include "asst_log.h"
 #include "spool_drain.h"
 
+/* A spooled status callback for a sid nobody recorded is kept this long. */
+#define DEFER_LIMIT_S 3600
+
 static int is_spooled(const char *name, int *is_status)
 {
     size_t n = strlen(name);
@@ -40,14 +43,23 @@ static int drain_one(asst_work_t *w, apr_pool_t *p, const char *dir, const char 
 
     if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS)
         return 0;                     /* gone meanwhile, or not ours to read */
-    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_MTIME, f);
     len = (apr_size_t)fi.size;
     json = apr_palloc(p, len + 1);
     apr_file_read_full(f, json, len, &len);
     apr_file_close(f);
     json[len] = '\0';
-    if (asst_work_envelope(w, p, json, is_status, ids, &why) == ASST_TURN_RETRY)
+    switch (asst_work_envelope(w, p, json, is_status, ids, &why)) {
+    case ASST_TURN_RETRY:
         return 0;
+    case ASST_TURN_DEFER:
+        if (apr_time_now() - fi.mtime < apr_time_from_sec(DEFER_LIMIT_S))
+            return 0;
+        why = "no message has this sid, an hour after the callback";
+        break;
+    default:
+        break;
+    }
     if (why) {
         reject(p, dir, name, why);
         return 0;

@@ -189,13 +189,14 @@ static const char *respond(tx_t *tx, asst_turn_t *turn, user_t *u, const asst_en
         set_status(tx, u, "opted_out", "opted_out");
         return NULL;
     }
+    /* A new pending user gets its code whatever the first text was. */
+    if (strcmp(u->status, "pending") == 0)
+        return new_user ? pending_text(tx->p, tx, u) : (kw == ASST_KEYWORD_HELP ? HELP_TEXT : NULL);
     if (kw == ASST_KEYWORD_START) {
         if (strcmp(u->status, "opted_out") == 0)
             set_status(tx, u, "active", "opted_in");
         return NULL;               /* Twilio confirms START itself */
     }
-    if (strcmp(u->status, "pending") == 0)
-        return new_user ? pending_text(tx->p, tx, u) : (kw == ASST_KEYWORD_HELP ? HELP_TEXT : NULL);
     if (strcmp(u->status, "active") != 0)
         return NULL;               /* opted out or blocked: never answer */
     if (kw == ASST_KEYWORD_HELP)

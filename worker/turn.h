@@ -18,6 +18,8 @@ typedef enum {
     ASST_TURN_DONE,          /* committed: ack the entry, deliver the outbox rows */
     ASST_TURN_DUPLICATE,     /* already committed by an earlier delivery: ack */
     ASST_TURN_RETRY,         /* database unavailable or failed: keep the entry */
+    ASST_TURN_DEFER,         /* not ready yet (a status callback for a sid not yet
+                              * recorded): leave it pending, it comes back later */
 } asst_turn_status_t;
 
 typedef struct {

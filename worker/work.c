@@ -46,6 +46,10 @@ asst_turn_status_t asst_work_entry(asst_work_t *w, apr_pool_t *p, const asst_ent
 
     if (st == ASST_TURN_RETRY)
         return st;
+    if (st == ASST_TURN_DEFER) {
+        asst_log(ASST_LOG_DEBUG, "ASST01007: %s %s deferred: comes back after ClaimIdle", e->stream, e->id);
+        return st;
+    }
     if (reject) {
         asst_consumer_dead(w->consumer, e, reject);
         return ASST_TURN_DONE;

@@ -33,7 +33,9 @@ asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char 
                                       apr_array_header_t *outbox_ids, const char **reject);
 
 /* One stream entry start to finish: turn, XACK+XDEL, delivery; a rejected
- * entry goes to the dead-letter stream. RETRY: keep it and try again. */
+ * entry goes to the dead-letter stream. RETRY: keep it and try again.
+ * DEFER: left pending, unacknowledged: XAUTOCLAIM brings it back after
+ * ClaimIdle (and dead-letters it after MaxDeliveries). */
 asst_turn_status_t asst_work_entry(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e);
 
 /* Delivers the rows a turn queued. */

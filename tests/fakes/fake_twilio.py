@@ -131,6 +131,9 @@ def twilio_error(code, http_status, message=None, headers=()):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, a
+    # kept-alive client would wait for its delayed ACK (40 ms) every time.
+    disable_nagle_algorithm = True
     server_version = "fake-twilio/1.0"
     state = None          # set by main()
     options = None

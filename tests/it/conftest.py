@@ -180,3 +180,4 @@ def signer():
     return sign
 from fixtures_pg import *  # noqa: F401,F403
 from fixtures_worker import *  # noqa: F401,F403
+from fixtures_path import *  # noqa: F401,F403
