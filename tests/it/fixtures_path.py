@@ -356,7 +356,7 @@ def assistant_factory(test_dir, pg, redis_server, apache_factory, worker_factory
         pytest.skip("assistant-admin not found: set ASST_ADMIN or build into build*/")
     made = []
 
-    def make(redis=None, spool=True, mpm=None, **directives):
+    def make(redis=None, spool=True, mpm=None, wrapper=(), start_timeout=10, **directives):
         redis = redis or redis_server
         spool_dir = stack.make_dir(os.path.join(test_dir, "spool%d" % len(made)), 0o777) \
             if spool else None
@@ -403,7 +403,8 @@ def assistant_factory(test_dir, pg, redis_server, apache_factory, worker_factory
         path = Path(pg, redis, apache, worker, fake_twilio, spool_dir, admin_binary)
         made.append(path)
         path.admin("migrate")
-        worker.start()
+        worker.wrapper = wrapper
+        worker.start(timeout=start_timeout)
         return path
 
     yield make

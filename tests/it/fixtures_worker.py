@@ -134,11 +134,14 @@ class Worker:
         return self.run("-t", "-f", self.conf)
 
     # ---- life cycle ----------------------------------------------------
+    # A command the master runs under (e.g. valgrind), foreground only.
+    wrapper = ()
+
     def start(self, foreground=True, wait=True, timeout=10):
         """Starts the master; with wait, until all its children are up."""
         if foreground:
             self.stderr = open(self.stderr_path, "ab")
-            self.proc = subprocess.Popen([self.binary, "-F", "-f", self.conf],
+            self.proc = subprocess.Popen(list(self.wrapper) + [self.binary, "-F", "-f", self.conf],
                                          stdin=subprocess.DEVNULL, stdout=self.stderr,
                                          stderr=self.stderr)
             self.pid = self.proc.pid

@@ -7,6 +7,7 @@ Fixtures: fixtures_path.py (assistant, assistant_factory, fake_twilio)."""
 
 import json
 import os
+import shutil
 import re
 import signal
 import subprocess
@@ -799,3 +800,31 @@ def test_status_entry_not_stranded_by_a_two_stream_read(assistant_factory):
     pending = a.rdb.xpending_range("{asst}:status", "workers", "-", "+", 10)
     assert applied, ("status callback not applied 8 s later; {asst}:status pending: %s, "
                      "consumers: %s" % (pending, a.rdb.xinfo_consumers("{asst}:status", "workers")))
+
+
+VALGRIND = shutil.which("valgrind")
+
+
+@pytest.mark.skipif(not VALGRIND, reason="valgrind is not installed")
+def test_worker_is_valgrind_clean(assistant_factory, tmp_path):
+    """Master, agent and scheduler under memcheck through real turns,
+    a duplicate, a STOP and a stop: no errors, nothing definitely lost."""
+    logs = tmp_path / "valgrind"
+    logs.mkdir()
+    a = assistant_factory(Workers=1, start_timeout=60, wrapper=(
+        VALGRIND, "--trace-children=yes", "--leak-check=full",
+        "--errors-for-leak-kinds=definite", "--log-file=%s/vg.%%p.log" % logs))
+    me = phone()
+    for i in range(3):
+        a.text(me, "under valgrind %d" % i)
+    a.post(a.last_params)
+    a.wait_replies(3, to=me, timeout=60)
+    a.text(me, "STOP")
+    a.wait_drained()
+    a.worker.stop(timeout=60)
+    reports = {p.name: p.read_text() for p in logs.glob("vg.*.log")}
+    assert len(reports) >= 3, "expected master, agent and scheduler reports: %s" % list(reports)
+    for name, text in reports.items():
+        assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
+        lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
+        assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
