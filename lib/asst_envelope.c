@@ -62,12 +62,19 @@ static int num_media_of(const apr_array_header_t *params)
     return n < 0 ? 0 : n > 10 ? 10 : (int)n;   /* Twilio sends at most 10 */
 }
 
+static apr_status_t put_json(void *obj)
+{
+    json_object_put(obj);
+    return APR_SUCCESS;
+}
+
+/* The text lives in json-c's buffer until p is cleared: no second copy in
+ * httpd's request pool. */
 char *asst_envelope_encode(apr_pool_t *p, const apr_array_header_t *params,
                            apr_int64_t received_ms)
 {
     json_object *env = json_object_new_object();
     int num_media = num_media_of(params);
-    char *out;
 
     json_object_object_add(env, "v", json_object_new_int(ASST_ENVELOPE_VERSION));
     add_string(env, "sid", asst_form_get(params, "MessageSid"));
@@ -79,9 +86,8 @@ char *asst_envelope_encode(apr_pool_t *p, const apr_array_header_t *params,
     json_object_object_add(env, "media", media_array(p, params, num_media));
     json_object_object_add(env, "received_ms", json_object_new_int64(received_ms));
     json_object_object_add(env, "params", params_object(params));
-    out = apr_pstrdup(p, json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN));
-    json_object_put(env);
-    return out;
+    apr_pool_cleanup_register(p, env, put_json, apr_pool_cleanup_null);
+    return (char *)json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN);
 }
 
 /* ---- decoding ---- */

@@ -40,10 +40,11 @@ int asst_utf8_valid(const char *str, apr_size_t len)
     return 1;
 }
 
-/* Decodes src[0..len) ('+' is space, %XX a byte) into a new string. */
-static asst_form_status_t decode(apr_pool_t *p, const char *src, apr_size_t len, char **out)
+/* Decodes src[0..len) ('+' is space, %XX a byte) into dst, which may be
+ * src itself: the decoded text is never longer than the encoded one. */
+static asst_form_status_t decode(char *dst, const char *src, apr_size_t len, char **out)
 {
-    char *dst = apr_palloc(p, len + 1), *d = dst;
+    char *d = dst;
 
     for (apr_size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)src[i];
@@ -77,39 +78,45 @@ static asst_form_status_t decode(apr_pool_t *p, const char *src, apr_size_t len,
     return ASST_FORM_OK;
 }
 
-static asst_form_status_t add_pair(apr_pool_t *p, const char *pair, apr_size_t len,
-                                   apr_array_header_t *params)
+/* pair[0..len) becomes "name\0" and "value\0" in place. */
+static asst_form_status_t add_pair(char *pair, apr_size_t len, apr_array_header_t *params)
 {
-    const char *eq = memchr(pair, '=', len);
+    char *eq = memchr(pair, '=', len);
     apr_size_t nlen = eq ? (apr_size_t)(eq - pair) : len;
     asst_param_t *param = apr_array_push(params);
     char *name, *value = "";
     asst_form_status_t st;
 
-    if ((st = decode(p, pair, nlen, &name)) != ASST_FORM_OK)
+    if (eq && (st = decode(eq + 1, eq + 1, len - nlen - 1, &value)) != ASST_FORM_OK)
         return st;
-    if (eq && (st = decode(p, eq + 1, len - nlen - 1, &value)) != ASST_FORM_OK)
+    if ((st = decode(pair, pair, nlen, &name)) != ASST_FORM_OK)
         return st;
     param->name = name;
     param->value = value;
     return ASST_FORM_OK;
 }
 
-asst_form_status_t asst_form_parse(apr_pool_t *p, const char *body, apr_size_t len,
-                                   apr_array_header_t **params)
+asst_form_status_t asst_form_parse_inplace(apr_pool_t *p, char *body, apr_size_t len,
+                                           apr_array_header_t **params)
 {
-    const char *s = body, *end = body + len;
+    char *s = body, *end = body + len;
     asst_form_status_t st;
 
     *params = apr_array_make(p, 24, sizeof(asst_param_t));
     while (s < end) {
-        const char *amp = memchr(s, '&', (apr_size_t)(end - s));
-        const char *stop = amp ? amp : end;
-        if (stop > s && (st = add_pair(p, s, (apr_size_t)(stop - s), *params)) != ASST_FORM_OK)
+        char *amp = memchr(s, '&', (apr_size_t)(end - s));
+        char *stop = amp ? amp : end;
+        if (stop > s && (st = add_pair(s, (apr_size_t)(stop - s), *params)) != ASST_FORM_OK)
             return st;
         s = stop + 1;
     }
     return ASST_FORM_OK;
+}
+
+asst_form_status_t asst_form_parse(apr_pool_t *p, const char *body, apr_size_t len,
+                                   apr_array_header_t **params)
+{
+    return asst_form_parse_inplace(p, apr_pstrmemdup(p, body, len), len, params);
 }
 
 const char *asst_form_get(const apr_array_header_t *params, const char *name)

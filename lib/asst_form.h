@@ -23,6 +23,12 @@ typedef enum {
 asst_form_status_t asst_form_parse(apr_pool_t *p, const char *body, apr_size_t len,
                                    apr_array_header_t **params);
 
+/* The same, decoding body[0..len) in place (it must be writable and have
+ * room for a NUL at body[len]): names and values point into it. Saves a
+ * copy of the body in httpd's request pool. */
+asst_form_status_t asst_form_parse_inplace(apr_pool_t *p, char *body, apr_size_t len,
+                                           apr_array_header_t **params);
+
 /* First value of name, or NULL. */
 const char *asst_form_get(const apr_array_header_t *params, const char *name);
 

@@ -19,35 +19,21 @@ static int param_cmp(const void *a, const void *b)
     return c ? c : strcmp(pa->value, pb->value);
 }
 
-/* name1 value1 name2 value2 ... with params sorted by name, then value. */
-static const char *signed_params(apr_pool_t *p, const apr_array_header_t *params, apr_size_t *len)
+/* The params sorted by name, then value: the order Twilio signs them in. */
+typedef struct {
+    const asst_param_t **items;
+    int n;
+} sorted_t;
+
+static void sort_params(apr_pool_t *p, const apr_array_header_t *params, sorted_t *out)
 {
     const asst_param_t *items = (const asst_param_t *)params->elts;
-    const asst_param_t **sorted;
-    apr_size_t total = 0;
-    char *buf, *d;
-    int n = params->nelts;
 
-    if (n == 0) {
-        *len = 0;
-        return "";
-    }
-    sorted = apr_palloc(p, sizeof(*sorted) * (apr_size_t)n);
-    for (int i = 0; i < n; i++) {
-        sorted[i] = &items[i];
-        total += strlen(items[i].name) + strlen(items[i].value);
-    }
-    qsort(sorted, (size_t)n, sizeof(*sorted), param_cmp);
-    d = buf = apr_palloc(p, total + 1);
-    for (int i = 0; i < n; i++) {
-        apr_size_t nl = strlen(sorted[i]->name), vl = strlen(sorted[i]->value);
-        memcpy(d, sorted[i]->name, nl);
-        memcpy(d + nl, sorted[i]->value, vl);
-        d += nl + vl;
-    }
-    *d = '\0';
-    *len = total;
-    return buf;
+    out->n = params->nelts;
+    out->items = apr_palloc(p, sizeof(*out->items) * (apr_size_t)(out->n ? out->n : 1));
+    for (int i = 0; i < out->n; i++)
+        out->items[i] = &items[i];
+    qsort(out->items, (size_t)out->n, sizeof(*out->items), param_cmp);
 }
 
 struct asst_sig_key {
@@ -85,17 +71,21 @@ asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token)
     return key;
 }
 
-/* url and data are fed separately: no copy of the message. */
-static int sign(const asst_sig_key_t *key, const char *url, const char *data, apr_size_t dlen,
+/* HMAC over url, then each name and value: the message is never copied. */
+static int sign(const asst_sig_key_t *key, const char *url, const sorted_t *params,
                 char out[ASST_SIG_B64_LEN + 1])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->ctx);
-    int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url)) &&
-             EVP_MAC_update(ctx, (const unsigned char *)data, dlen) &&
-             EVP_MAC_final(ctx, mac, &maclen, sizeof(mac));
+    int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url));
 
+    for (int i = 0; ok && i < params->n; i++)
+        ok = EVP_MAC_update(ctx, (const unsigned char *)params->items[i]->name,
+                            strlen(params->items[i]->name)) &&
+             EVP_MAC_update(ctx, (const unsigned char *)params->items[i]->value,
+                            strlen(params->items[i]->value));
+    ok = ok && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac));
     EVP_MAC_CTX_free(ctx);
     out[0] = '\0';
     if (ok)
@@ -106,13 +96,13 @@ static int sign(const asst_sig_key_t *key, const char *url, const char *data, ap
 void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,
                       const apr_array_header_t *params, char out[ASST_SIG_B64_LEN + 1])
 {
-    apr_size_t dlen;
-    const char *data = signed_params(p, params, &dlen);
     asst_sig_key_t *key = asst_sig_key_create(p, token);
+    sorted_t sorted;
 
+    sort_params(p, params, &sorted);
     out[0] = '\0';
     if (key)
-        sign(key, url, data, dlen, out);
+        sign(key, url, &sorted, out);
 }
 
 /* Splits url into [prefix "scheme://userinfo@host"][":port"][rest]. Returns 0
@@ -180,21 +170,20 @@ int asst_sig_valid_keys(apr_pool_t *p, const char *url, const apr_array_header_t
                         const char *signature, const asst_sig_key_t *const *keys, int nkeys)
 {
     const char *urls[2];
-    apr_size_t dlen;
-    const char *data;
+    sorted_t sorted;
 
     if (!signature || strlen(signature) != ASST_SIG_B64_LEN)
         return 0;
     urls[0] = asst_sig_url_without_port(p, url);
     urls[1] = asst_sig_url_with_port(p, url);
-    data = signed_params(p, params, &dlen);
+    sort_params(p, params, &sorted);
     /* Which key or URL form matched is no secret: stop at the first match. */
     for (int k = 0; k < nkeys; k++) {
         for (int u = 0; keys[k] && u < 2; u++) {
             char expected[ASST_SIG_B64_LEN + 1];
             if (u == 1 && strcmp(urls[0], urls[1]) == 0)
                 break;
-            if (sign(keys[k], urls[u], data, dlen, expected) && sig_equal(expected, signature))
+            if (sign(keys[k], urls[u], &sorted, expected) && sig_equal(expected, signature))
                 return 1;
         }
     }

@@ -117,9 +117,9 @@ static int read_body(webhook_t *w, char **body, apr_size_t *len)
     return OK;
 }
 
-static int parse_form(webhook_t *w, const char *body, apr_size_t len)
+static int parse_form(webhook_t *w, char *body, apr_size_t len)
 {
-    asst_form_status_t st = asst_form_parse(w->r->pool, body, len, &w->params);
+    asst_form_status_t st = asst_form_parse_inplace(w->r->pool, body, len, &w->params);
 
     if (st == ASST_FORM_OK)
         return OK;
