@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import fixtures_path
 import stack
 from fixtures_path import HELP_TEXT, TWILIO_FROM, placeholder_reply
 from fixtures_pg import PG_BINDIR
@@ -828,3 +829,26 @@ def test_worker_is_valgrind_clean(assistant_factory, tmp_path):
         assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
         lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
         assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
+
+
+def test_worker_refuses_an_old_schema(worker_factory, pg, redis_server):
+    """No migrate yet: the children say which command to run and exit with
+    the start-up status, the master throttles them instead of spinning,
+    and after the operator migrates they start serving."""
+    w = worker_factory(start=False, Workers=1, Database='"%s"' % pg.dsn, Redis=redis_server.addr,
+                       SignupPolicy="open")
+    w.start(wait=False)
+    line = w.wait_log(r"ASST01003: .*assistant-admin -f %s migrate" % re.escape(w.conf), 15)
+    assert "schema" in line or "migrat" in line
+    stack.wait_for(lambda: len(w.log_lines("ASST01525")) >= 2, 10)
+    deaths = w.log_lines("ASST01525")
+    assert deaths and all("restarting in" in ln or "restart" in ln for ln in deaths), deaths
+    time.sleep(2)
+    assert len(w.log_lines("ASST01525")) < 8, "children respawned without throttling"
+    assert w.running
+    subprocess.run([fixtures_path.find_admin(), "-f", w.conf, "migrate"], check=True,
+                   capture_output=True, timeout=60)
+    assert stack.wait_for(lambda: len(w.children()) == 2, 90), "children never came back"
+    settled = len(w.log_lines("ASST01525"))
+    time.sleep(2)
+    assert len(w.log_lines("ASST01525")) == settled and len(w.children()) == 2
