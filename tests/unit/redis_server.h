@@ -33,6 +33,7 @@
 
 #include <check.h>
 #include <hiredis/hiredis.h>
+#include "unit_main.h"
 
 #if defined(__GNUC__)
 #define TR_UNUSED __attribute__((unused))
@@ -67,33 +68,10 @@ TR_UNUSED static void tr_sleep_ms(long ms)
         ;
 }
 
-static void tr_remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    struct stat st;
-    char path[512];
-
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            tr_remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* Unchecked fixture, runner process: one base dir per TCase. */
 TR_UNUSED static void tr_base_setup(void)
 {
-    strcpy(tr_base, "/tmp/asst-redis-XXXXXX");
-    if (!mkdtemp(tr_base)) {
+    if (asst_unit_mkdtemp(tr_base, sizeof(tr_base), "redis") != 0) {
         perror("mkdtemp");
         exit(EXIT_FAILURE);
     }
@@ -101,7 +79,7 @@ TR_UNUSED static void tr_base_setup(void)
 
 TR_UNUSED static void tr_base_teardown(void)
 {
-    tr_remove_tree(tr_base);
+    asst_unit_remove_tree(tr_base);
 }
 
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */

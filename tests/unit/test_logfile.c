@@ -19,8 +19,7 @@ static char path[128], rotated[128];
 static void setup(void)
 {
     ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-    strcpy(tmpdir, "/tmp/asst-logfile-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    ck_assert_int_eq(asst_unit_mkdtemp(tmpdir, sizeof(tmpdir), "logfile"), 0);
     snprintf(path, sizeof(path), "%s/worker.log", tmpdir);
     snprintf(rotated, sizeof(rotated), "%s/worker.log.1", tmpdir);
 }

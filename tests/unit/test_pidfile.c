@@ -27,8 +27,7 @@ static void quiet(void *baton, asst_log_level_t level, const char *msg)
 static void setup(void)
 {
     ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-    strcpy(tmpdir, "/tmp/asst-pidfile-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    ck_assert_int_eq(asst_unit_mkdtemp(tmpdir, sizeof(tmpdir), "pidfile"), 0);
     snprintf(path, sizeof(path), "%s/worker.pid", tmpdir);
     asst_log_set(quiet, NULL, ASST_LOG_DEBUG);
 }

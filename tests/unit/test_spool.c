@@ -19,38 +19,15 @@
 static apr_pool_t *pool;
 static char tmpdir[64];
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    struct stat st;
-    char path[512];
-
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void setup(void)
 {
     ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-    strcpy(tmpdir, "/tmp/asst-spool-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    ck_assert_int_eq(asst_unit_mkdtemp(tmpdir, sizeof(tmpdir), "spool"), 0);
 }
 
 static void teardown(void)
 {
-    remove_tree(tmpdir);
+    asst_unit_remove_tree(tmpdir);
     apr_pool_destroy(pool);
     pool = NULL;
 }

@@ -1,7 +1,12 @@
 #ifndef ASST_UNIT_MAIN_H
 #define ASST_UNIT_MAIN_H
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_general.h>
 #include <check.h>
@@ -20,6 +25,37 @@ static inline int asst_unit_run(Suite *suite)
     srunner_free(sr);
     apr_terminate();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* A fresh directory /tmp/asst-<name>-XXXXXX in buf; 0, or -1 with errno. */
+static inline int asst_unit_mkdtemp(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "/tmp/asst-%s-XXXXXX", name);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* rm -rf dir (no symlinks followed). */
+static inline void asst_unit_remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct stat st;
+    char path[4096 + 256];
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (snprintf(path, sizeof(path), "%.4000s/%s", dir, e->d_name) >= (int)sizeof(path))
+            continue;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            asst_unit_remove_tree(path);
+        else
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
 }
 
 #endif
