@@ -1,4 +1,3 @@
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -12,85 +11,6 @@ apr_int64_t asst_now_ms(void)
 {
     return (apr_int64_t)(apr_time_now() / 1000);
 }
-
-static void add_string(json_object *obj, const char *key, const char *value)
-{
-    json_object_object_add(obj, key, json_object_new_string(value ? value : ""));
-}
-
-static json_object *media_array(apr_pool_t *p, const apr_array_header_t *params, int num_media)
-{
-    json_object *media = json_object_new_array();
-
-    for (int i = 0; i < num_media; i++) {
-        json_object *m = json_object_new_object();
-        add_string(m, "url", asst_form_get(params, apr_psprintf(p, "MediaUrl%d", i)));
-        add_string(m, "type", asst_form_get(params, apr_psprintf(p, "MediaContentType%d", i)));
-        json_object_array_add(media, m);
-    }
-    return media;
-}
-
-/* Every field as a string; a field repeated in the form becomes an array. */
-static json_object *params_object(const apr_array_header_t *params)
-{
-    const asst_param_t *items = (const asst_param_t *)params->elts;
-    json_object *obj = json_object_new_object();
-
-    for (int i = 0; i < params->nelts; i++) {
-        json_object *prev, *arr;
-        if (!json_object_object_get_ex(obj, items[i].name, &prev)) {
-            add_string(obj, items[i].name, items[i].value);
-            continue;
-        }
-        if (json_object_is_type(prev, json_type_array)) {
-            json_object_array_add(prev, json_object_new_string(items[i].value));
-            continue;
-        }
-        arr = json_object_new_array();
-        json_object_array_add(arr, json_object_get(prev));
-        json_object_array_add(arr, json_object_new_string(items[i].value));
-        json_object_object_add(obj, items[i].name, arr);
-    }
-    return obj;
-}
-
-static int num_media_of(const apr_array_header_t *params)
-{
-    const char *s = asst_form_get(params, "NumMedia");
-    long n = s ? strtol(s, NULL, 10) : 0;
-    return n < 0 ? 0 : n > 10 ? 10 : (int)n;   /* Twilio sends at most 10 */
-}
-
-static apr_status_t put_json(void *obj)
-{
-    json_object_put(obj);
-    return APR_SUCCESS;
-}
-
-/* The text lives in json-c's buffer until p is cleared: no second copy in
- * httpd's request pool. */
-char *asst_envelope_encode(apr_pool_t *p, const apr_array_header_t *params,
-                           apr_int64_t received_ms)
-{
-    json_object *env = json_object_new_object();
-    int num_media = num_media_of(params);
-
-    json_object_object_add(env, "v", json_object_new_int(ASST_ENVELOPE_VERSION));
-    add_string(env, "sid", asst_form_get(params, "MessageSid"));
-    add_string(env, "account", asst_form_get(params, "AccountSid"));
-    add_string(env, "from", asst_form_get(params, "From"));
-    add_string(env, "to", asst_form_get(params, "To"));
-    add_string(env, "body", asst_form_get(params, "Body"));
-    json_object_object_add(env, "num_media", json_object_new_int(num_media));
-    json_object_object_add(env, "media", media_array(p, params, num_media));
-    json_object_object_add(env, "received_ms", json_object_new_int64(received_ms));
-    json_object_object_add(env, "params", params_object(params));
-    apr_pool_cleanup_register(p, env, put_json, apr_pool_cleanup_null);
-    return (char *)json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN);
-}
-
-/* ---- decoding ---- */
 
 static const char *get_string(apr_pool_t *p, json_object *obj, const char *key)
 {
