@@ -159,7 +159,7 @@ stops it all.
            raddr=r.addr, rlog=self.rel(r.logfile), url=st.base_url, apid=a.pid,
            aconf=self.rel(a.conf_path), elog=self.rel(a.error_log), alog=self.rel(a.access_log),
            token=self.rel(st.token_file), turl=tw.url, tpid=tw.proc.pid,
-           tlog=self.rel(tw.logfile), master=master, agents=" ".join(map(str, agents)),
+           tlog=self.rel(tw.log), master=master, agents=" ".join(map(str, agents)),
            scheds=" ".join(map(str, scheds)), user=user, wconf=self.rel(w.conf),
            wlog=self.rel(w.log), from_=self.from_, to=ASSISTANT_NUMBER), flush=True)
 

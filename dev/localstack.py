@@ -41,8 +41,8 @@ sys.dont_write_bytecode = True     # nothing written under tests/
 import stack  # noqa: E402  (private Redis + Apache)
 import fixtures_pg  # noqa: E402  (private PostgreSQL)
 import fixtures_worker  # noqa: E402  (worker.conf + assistant-worker)
+import fixtures_path  # noqa: E402  (the fake Twilio)
 
-FAKE_TWILIO = os.path.join(REPO, "tests", "fakes", "fake_twilio.py")
 PYTHON = "/usr/bin/python3"
 ASSISTANT_NUMBER = "+15559870000"     # the Twilio number people text
 STREAM = "{asst}:in"
@@ -126,67 +126,6 @@ class SessionWorker(fixtures_worker.Worker):
                                "%s says:\n%s%s" % (len(self.children()), want, self.log,
                                                    self.log_text()[-3000:], self.stderr_text()[-2000:]))
         return self
-
-
-class FakeTwilio:
-    """tests/fakes/fake_twilio.py on a free port, its pid file and log in
-    its directory."""
-
-    def __init__(self, base_dir, account, token, status_callbacks=True):
-        self.dir = stack.make_dir(os.path.join(base_dir, "twilio"), 0o755)
-        self.account = account
-        self.token = token
-        self.status_callbacks = status_callbacks
-        self.port = stack.free_port()
-        self.logfile = os.path.join(self.dir, "fake_twilio.log")
-        self.pid_file = os.path.join(self.dir, "fake_twilio.pid")
-        self.proc = None
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def start(self, timeout=10):
-        argv = [PYTHON, "-B", FAKE_TWILIO, "--port", str(self.port),
-                "--account", self.account, "--token", self.token]
-        if self.status_callbacks:
-            argv.append("--status-callbacks")
-        log = open(self.logfile, "ab")
-        try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True, cwd=self.dir)
-        finally:
-            log.close()
-        stack.write_file(self.pid_file, "%d\n" % self.proc.pid)
-        if not stack.wait_for(lambda: stack.port_open(self.port) or not self.running, timeout) \
-                or not self.running:
-            raise RuntimeError("fake Twilio did not start (rc=%s), see %s"
-                               % (self.proc.poll(), self.logfile))
-        return self
-
-    def stop(self):
-        if self.running:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-    def requests(self, session=None):
-        import requests
-        r = (session or requests).get(self.url + "/_fake/requests", timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def reset(self):
-        import requests
-        requests.post(self.url + "/_fake/reset", timeout=10).raise_for_status()
 
 
 # --------------------------------------------------------------------------
@@ -288,7 +227,9 @@ class LocalStack:
             self.apache.write_conf()
             self.apache.graceful()
 
-        self.twilio = FakeTwilio(s, self.account, self.token, self.status_callbacks)
+        self.twilio = fixtures_path.FakeTwilio(s, self.account, self.token,
+                                               status_callbacks=self.status_callbacks,
+                                               dirname="twilio")
         self.twilio.start()
 
         self._pick_worker_user()

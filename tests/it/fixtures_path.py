@@ -106,12 +106,15 @@ class FakeTwilio:
     """tests/fakes/fake_twilio.py on a free port, signing its status callbacks
     with the stack's auth token (so Apache's /status accepts them)."""
 
-    def __init__(self, base_dir, account=ACCOUNT, token=TOKEN, callback_delay_ms=50):
+    def __init__(self, base_dir, account=ACCOUNT, token=TOKEN, callback_delay_ms=50,
+                 status_callbacks=True, dirname="fake-twilio"):
         self.account = account
         self.token = token
-        self.dir = stack.make_dir(os.path.join(base_dir, "fake-twilio"), 0o755)
+        self.dir = stack.make_dir(os.path.join(base_dir, dirname), 0o755)
         self.log = os.path.join(self.dir, "fake_twilio.log")
+        self.pid_file = os.path.join(self.dir, "fake_twilio.pid")
         self.callback_delay_ms = callback_delay_ms
+        self.status_callbacks = status_callbacks
         self.proc = None
         self.port = None
 
@@ -124,15 +127,18 @@ class FakeTwilio:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self, timeout=15):
+        argv = [PYTHON, FAKE_TWILIO, "--port", "0", "--account", self.account,
+                "--token", self.token, "--callback-delay-ms", str(self.callback_delay_ms)]
+        if self.status_callbacks:
+            argv.append("--status-callbacks")
         log = open(self.log, "ab")
         try:
-            self.proc = subprocess.Popen(
-                [PYTHON, FAKE_TWILIO, "--port", "0", "--status-callbacks",
-                 "--account", self.account, "--token", self.token,
-                 "--callback-delay-ms", str(self.callback_delay_ms)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+            # its own session: a terminal's Ctrl-C reaches only who started it
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=log, start_new_session=True, cwd=self.dir)
         finally:
             log.close()
+        stack.write_file(self.pid_file, "%d\n" % self.proc.pid)
         got = {}
 
         def read_port():
@@ -161,9 +167,9 @@ class FakeTwilio:
         self.proc = None
 
     # ---- control API ----
-    def _get(self, path):
+    def _get(self, path, session=None):
         import requests
-        r = requests.get(self.url + path, timeout=10)
+        r = (session or requests).get(self.url + path, timeout=10)
         r.raise_for_status()
         return r.json()
 
@@ -174,9 +180,9 @@ class FakeTwilio:
         r.raise_for_status()
         return r.json()
 
-    def requests(self):
+    def requests(self, session=None):
         """Every POST to Messages.json, oldest first (failed ones included)."""
-        return self._get("/_fake/requests")
+        return self._get("/_fake/requests", session)
 
     def sent(self, to=None, body=None):
         """The POSTs the fake accepted (HTTP 201), optionally to one number
