@@ -101,6 +101,20 @@ asst_redis_pool_t *asst_redis_pool_create(apr_pool_t *p, const asst_redis_conf_t
     return pool;
 }
 
+asst_redis_pool_t *asst_redis_pool_open(apr_pool_t *p, const char *addr, const char *password,
+                                        int timeout_ms, int max_idle, asst_redis_stats_t *stats,
+                                        const char **err)
+{
+    asst_redis_conf_t rc;
+
+    if (asst_redis_parse_addr(p, addr, &rc, err) != 0)
+        return NULL;
+    rc.password = password;
+    rc.timeout_ms = timeout_ms;
+    rc.max_idle = max_idle;
+    return asst_redis_pool_create(p, &rc, stats);
+}
+
 static struct timeval timeout_tv(int ms)
 {
     struct timeval tv;

@@ -39,6 +39,12 @@ int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *co
 asst_redis_pool_t *asst_redis_pool_create(apr_pool_t *p, const asst_redis_conf_t *conf,
                                           asst_redis_stats_t *stats);
 
+/* asst_redis_parse_addr + asst_redis_pool_create: NULL with *err when addr
+ * is malformed. */
+asst_redis_pool_t *asst_redis_pool_open(apr_pool_t *p, const char *addr, const char *password,
+                                        int timeout_ms, int max_idle, asst_redis_stats_t *stats,
+                                        const char **err);
+
 /* A connected context, or NULL with *err (static or pool-lived text). */
 redisContext *asst_redis_acquire(asst_redis_pool_t *pool, const char **err);
 

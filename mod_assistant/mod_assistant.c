@@ -42,17 +42,15 @@ static int same_redis(const asst_server_conf_t *a, const asst_server_conf_t *b)
 static asst_redis_pool_t *make_pool(apr_pool_t *pchild, const asst_server_conf_t *sc,
                                     asst_redis_stats_t *stats)
 {
-    asst_redis_conf_t rc;
     const char *err;
     int threads = 1;
 
-    /* The address was validated when the directive was read. */
-    asst_redis_parse_addr(pchild, sc->redis_addr ? sc->redis_addr : ASST_DEFAULT_REDIS, &rc, &err);
-    rc.password = sc->redis_password;
-    rc.timeout_ms = (int)asst_conf_long(sc->redis_timeout_ms, ASST_DEFAULT_REDIS_TIMEOUT_MS);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
-    rc.max_idle = threads > 0 ? threads : 1;
-    return asst_redis_pool_create(pchild, &rc, stats);
+    /* The address was validated when the directive was read. */
+    return asst_redis_pool_open(pchild, sc->redis_addr ? sc->redis_addr : ASST_DEFAULT_REDIS,
+                                sc->redis_password,
+                                (int)asst_conf_long(sc->redis_timeout_ms, ASST_DEFAULT_REDIS_TIMEOUT_MS),
+                                threads > 0 ? threads : 1, stats, &err);
 }
 
 /* One pool per distinct Redis; virtual hosts that inherit share the main one. */

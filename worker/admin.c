@@ -74,7 +74,7 @@ int asst_admin_begin(asst_admin_t *a)
 
     if (!asst_db_conn(a->db, &err))
         return asst_admin_fail("cannot connect to PostgreSQL: %s", err);
-    if (asst_db_begin(a->db) != ASST_DB_OK || asst_db_set_system(a->db) != ASST_DB_OK)
+    if (asst_db_begin_system(a->db) != ASST_DB_OK)
         return asst_admin_db_fail(a, "cannot start a transaction");
     return ADMIN_OK;
 }
@@ -133,17 +133,14 @@ asst_db_rc_t asst_admin_event(asst_admin_t *a, const char *user_id, const char *
 
 redisContext *asst_admin_redis(asst_admin_t *a)
 {
-    asst_redis_conf_t rc = { NULL, 0, NULL, NULL, 3000, 1 };
     const char *err;
     redisContext *c;
 
-    if (!a->redis) {
-        if (asst_redis_parse_addr(a->pool, a->conf->redis, &rc, &err) != 0) {
-            asst_admin_fail("Redis %s: %s", a->conf->redis, err);
-            return NULL;
-        }
-        rc.password = a->conf->redis_password;
-        a->redis = asst_redis_pool_create(a->pool, &rc, NULL);
+    if (!a->redis &&
+        !(a->redis = asst_redis_pool_open(a->pool, a->conf->redis, a->conf->redis_password, 3000, 1,
+                                          NULL, &err))) {
+        asst_admin_fail("Redis %s: %s", a->conf->redis, err);
+        return NULL;
     }
     if (!(c = asst_redis_acquire(a->redis, &err)))
         asst_admin_fail("Redis %s: %s", a->conf->redis, err);

@@ -46,19 +46,6 @@ static apr_interval_time_t grow(apr_interval_time_t backoff)
     return backoff > MAX_BACKOFF_USEC ? MAX_BACKOFF_USEC : backoff;
 }
 
-static asst_redis_pool_t *make_redis(apr_pool_t *p, const asst_worker_conf_t *conf)
-{
-    asst_redis_conf_t rc;
-    const char *err;
-
-    if (asst_redis_parse_addr(p, conf->redis, &rc, &err) != 0)
-        return NULL;               /* checked when the config was read */
-    rc.password = conf->redis_password;
-    rc.timeout_ms = REDIS_TIMEOUT_MS;
-    rc.max_idle = 1;
-    return asst_redis_pool_create(p, &rc, NULL);
-}
-
 static asst_twilio_t *make_twilio(apr_pool_t *p, const asst_worker_conf_t *conf)
 {
     asst_twilio_conf_t tc;
@@ -166,6 +153,7 @@ static asst_work_t *make_work(apr_pool_t *p, const asst_worker_conf_t *conf, ass
     asst_work_t *w = apr_pcalloc(p, sizeof(*w));
     char host[256] = "localhost";
     asst_consumer_conf_t cc;
+    const char *err;
 
     gethostname(host, sizeof(host) - 1);
     w->pool = p;
@@ -174,7 +162,9 @@ static asst_work_t *make_work(apr_pool_t *p, const asst_worker_conf_t *conf, ass
     w->db = asst_db_create(p, conf->database);
     w->twilio = make_twilio(p, conf);
     w->outbox = asst_outbox_create(p, w->db, w->twilio);
-    w->redis = make_redis(p, conf);
+    /* NULL only for an address the config check already refused. */
+    w->redis = asst_redis_pool_open(p, conf->redis, conf->redis_password, REDIS_TIMEOUT_MS, 1,
+                                    NULL, &err);
     if (role == ASST_CHILD_AGENT) {
         memset(&cc, 0, sizeof(cc));
         cc.streams[0] = conf->stream;

@@ -69,10 +69,8 @@ static int claim(asst_outbox_t *ob, apr_pool_t *p, const char *sql, const char *
                  apr_array_header_t *rows)
 {
     PGresult *res = NULL;
-    asst_db_rc_t rc = asst_db_begin(ob->db);
+    asst_db_rc_t rc = asst_db_begin_system(ob->db);
 
-    if (rc == ASST_DB_OK)
-        rc = asst_db_set_system(ob->db);
     if (rc == ASST_DB_OK)
         rc = asst_db_exec(ob->db, &res, sql, ASST_DB_ARGS(arg));
     if (rc == ASST_DB_OK)
@@ -109,10 +107,8 @@ typedef struct {
 /* Runs the statements in one system-scope transaction. */
 static int settle(asst_outbox_t *ob, const stmt_t *stmts, int n)
 {
-    asst_db_rc_t rc = asst_db_begin(ob->db);
+    asst_db_rc_t rc = asst_db_begin_system(ob->db);
 
-    if (rc == ASST_DB_OK)
-        rc = asst_db_set_system(ob->db);
     for (int i = 0; i < n && rc == ASST_DB_OK; i++)
         rc = asst_db_exec(ob->db, NULL, stmts[i].sql, stmts[i].nparams, stmts[i].params);
     if (rc == ASST_DB_OK)
@@ -233,9 +229,7 @@ int asst_outbox_requeue_stale(asst_outbox_t *ob, apr_pool_t *p, long stale_s)
     asst_db_rc_t rc;
     const char *n;
 
-    rc = asst_db_begin(ob->db);
-    if (rc == ASST_DB_OK)
-        rc = asst_db_set_system(ob->db);
+    rc = asst_db_begin_system(ob->db);
     n = rc == ASST_DB_OK ? asst_db_value(ob->db, p, &rc,
         "WITH r AS (UPDATE outbox SET status = 'pending', next_attempt_at = now(), "
         "                  last_error = 'requeued: a process died while sending' "

@@ -42,10 +42,8 @@ asst_turn_status_t asst_status_apply(asst_db_t *db, apr_pool_t *p, const asst_en
 {
     const char *status = param(env, "MessageStatus"), *code = param(env, "ErrorCode");
     const char *known = NULL;
-    asst_db_rc_t rc = asst_db_begin(db);
+    asst_db_rc_t rc = asst_db_begin_system(db);
 
-    if (rc == ASST_DB_OK)
-        rc = asst_db_set_system(db);
     /* Twilio can call back before the send is recorded with its sid. */
     if (rc == ASST_DB_OK)
         known = asst_db_value(db, p, &rc, "SELECT 1 FROM messages WHERE twilio_sid = $1",

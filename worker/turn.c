@@ -229,8 +229,7 @@ asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelo
     user_t u = { NULL, NULL, NULL, NULL, NULL };
     int new_user = 0;
 
-    step(&tx, asst_db_begin(db));
-    step(&tx, asst_db_set_system(db));
+    step(&tx, asst_db_begin_system(db));
     exec0(&tx, "SELECT pg_advisory_xact_lock(1, hashtext($1))", 1, lock);
     if (!FAILED(&tx) && !find_user(&tx, env->from, &u)) {
         if (!FAILED(&tx) && !sign_up(&tx, turn, env->from, &u))

@@ -81,6 +81,9 @@ asst_db_rc_t asst_db_set_user(asst_db_t *db, apr_int64_t user_id);
 /* Rows of every user, for code that legitimately spans users. */
 asst_db_rc_t asst_db_set_system(asst_db_t *db);
 
+/* asst_db_begin, then asst_db_set_system. */
+asst_db_rc_t asst_db_begin_system(asst_db_t *db);
+
 /* The last error: message (primary text only: no DETAIL, which may hold
  * row values) and SQLSTATE ("" for connection failures). */
 const char *asst_db_error(const asst_db_t *db);

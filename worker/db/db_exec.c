@@ -112,3 +112,9 @@ asst_db_rc_t asst_db_set_system(asst_db_t *db)
 {
     return asst_db_exec(db, NULL, "SELECT set_config('asst.scope', 'system', true)", 0, NULL);
 }
+
+asst_db_rc_t asst_db_begin_system(asst_db_t *db)
+{
+    asst_db_rc_t rc = asst_db_begin(db);
+    return rc == ASST_DB_OK ? asst_db_set_system(db) : rc;
+}
