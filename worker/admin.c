@@ -34,15 +34,20 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 done, 1 failed, 2 wrong command line.\n";
 
+static void complain(const char *fmt, va_list ap, const char *after)
+{
+    fputs("assistant-admin: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(after, stderr);
+}
+
 int asst_admin_fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("assistant-admin: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    complain(fmt, ap, "\n");
     va_end(ap);
-    fputc('\n', stderr);
     return ADMIN_FAIL;
 }
 
@@ -50,11 +55,9 @@ int asst_admin_usage(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("assistant-admin: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    complain(fmt, ap, "\n(assistant-admin -h for help)\n");
     va_end(ap);
-    fputs("\n(assistant-admin -h for help)\n", stderr);
     return ADMIN_USAGE;
 }
 
