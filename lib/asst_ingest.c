@@ -2,6 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* SHA1_Init/Update/Final (deprecated in OpenSSL 3): the one-shot SHA1()
+ * goes through EVP and initialises all of OpenSSL (config file, error
+ * strings: ~14,000 mallocs) in whichever process calls it first. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
 #include "asst_ingest.h"
@@ -29,8 +33,11 @@ static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
 static void compute_sha(void)
 {
     unsigned char md[SHA_DIGEST_LENGTH];
+    SHA_CTX ctx;
 
-    SHA1((const unsigned char *)script, strlen(script), md);
+    SHA1_Init(&ctx);
+    SHA1_Update(&ctx, script, strlen(script));
+    SHA1_Final(md, &ctx);
     for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(script_sha + 2 * i, 3, "%02x", md[i]);
 }
@@ -46,7 +53,8 @@ const char *asst_ingest_script_sha(void)
     return script_sha;
 }
 
-static redisReply *run(redisContext *c, const char *verb, const char *code, const asst_ingest_t *q)
+static const char *command(apr_pool_t *p, const char *verb, const char *code,
+                           const asst_ingest_t *q, apr_size_t *len)
 {
     char ttl[24], limit[24], window[24];
     const char *argv[10];
@@ -64,45 +72,53 @@ static redisReply *run(redisContext *c, const char *verb, const char *code, cons
     argv[7] = q->envelope;
     argv[8] = limit;
     argv[9] = window;
-    return redisCommandArgv(c, 10, argv, NULL);
+    return asst_resp_command(p, 10, argv, NULL, len);
 }
 
-static int is_noscript(const redisReply *r)
+static asst_pipe_status_t run(asst_pipe_t *pp, apr_pool_t *p, const char *verb, const char *code,
+                              const asst_ingest_t *q, asst_resp_reply_t *r, char *err)
 {
-    return r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
+    apr_size_t len;
+    const char *cmd = command(p, verb, code, q, &len);
+
+    return asst_pipe_call(pp, cmd, len, r, err);
 }
 
-static asst_ingest_result_t interpret(const redisReply *r, char *id, char *err)
+static int is_noscript(const asst_resp_reply_t *r)
 {
-    if (r->type == REDIS_REPLY_STRING) {
-        snprintf(id, 64, "%s", r->str);
+    return r->type == ASST_RESP_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+static asst_ingest_result_t interpret(const asst_resp_reply_t *r, char *id, char *err)
+{
+    if (r->type == ASST_RESP_STRING && r->len < 64) {
+        memcpy(id, r->str, r->len + 1);
         return ASST_INGEST_ACCEPTED;
     }
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+    if (r->type == ASST_RESP_INTEGER && r->integer == 0)
         return ASST_INGEST_DUPLICATE;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
+    if (r->type == ASST_RESP_INTEGER && r->integer == -1)
         return ASST_INGEST_RATE_LIMITED;
-    if (r->type == REDIS_REPLY_ERROR)
+    if (r->type == ASST_RESP_ERROR)
         snprintf(err, 128, "Redis error: %.100s", r->str);
     else
-        snprintf(err, 128, "unexpected reply type %d from the ingest script", r->type);
+        snprintf(err, 128, "unexpected reply type %d from the ingest script", (int)r->type);
     return ASST_INGEST_ERROR;
 }
 
-asst_ingest_result_t asst_ingest(redisContext *c, const asst_ingest_t *req, char *id, char *err)
+asst_ingest_result_t asst_ingest(asst_pipe_t *pp, apr_pool_t *p, const asst_ingest_t *req,
+                                 char *id, char *err, int *retry)
 {
-    redisReply *r = run(c, "EVALSHA", asst_ingest_script_sha(), req);
-    asst_ingest_result_t res;
+    asst_resp_reply_t r;
+    char why[ASST_RESP_TEXT_MAX];
+    asst_pipe_status_t st = run(pp, p, "EVALSHA", asst_ingest_script_sha(), req, &r, why);
 
-    if (is_noscript(r)) {
-        freeReplyObject(r);
-        r = run(c, "EVAL", script, req);
-    }
-    if (!r) {
-        snprintf(err, 128, "Redis I/O error: %.100s", c->errstr[0] ? c->errstr : "no reply");
+    if (st == ASST_PIPE_OK && is_noscript(&r))
+        st = run(pp, p, "EVAL", script, req, &r, why);
+    *retry = st == ASST_PIPE_STALE;
+    if (st != ASST_PIPE_OK) {
+        snprintf(err, 128, "%s", why);
         return ASST_INGEST_ERROR;
     }
-    res = interpret(r, id, err);
-    freeReplyObject(r);
-    return res;
+    return interpret(&r, id, err);
 }

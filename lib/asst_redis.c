@@ -12,9 +12,6 @@
  * they change atomically even though each pool also has its own lock. */
 #define STAT_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 
-/* How long a process waits after a failed connect before dialling again. */
-#define HOLD_DOWN_USEC (250 * 1000)
-
 struct asst_redis_pool {
     asst_redis_conf_t conf;
     apr_thread_mutex_t *lock;
@@ -138,7 +135,7 @@ static int authenticate(redisContext *c, const char *password, const char **err)
     return ok ? 0 : -1;
 }
 
-static redisContext *dial(const asst_redis_conf_t *conf, const char **err)
+redisContext *asst_redis_dial(const asst_redis_conf_t *conf, const char **err)
 {
     struct timeval tv = timeout_tv(conf->timeout_ms);
     redisContext *c = conf->path ? redisConnectUnixWithTimeout(conf->path, tv)
@@ -174,7 +171,7 @@ static void count_connect(asst_redis_pool_t *pool, int ok)
     }
     else {
         STAT_ADD(pool->stats->connect_failures, 1);
-        pool->down_until = apr_time_now() + HOLD_DOWN_USEC;
+        pool->down_until = apr_time_now() + ASST_REDIS_HOLD_DOWN_USEC;
     }
     apr_thread_mutex_unlock(pool->lock);
 }
@@ -197,7 +194,7 @@ redisContext *asst_redis_acquire(asst_redis_pool_t *pool, const char **err)
         *err = "Redis unreachable moments ago; not retrying yet";
         return NULL;
     }
-    c = dial(&pool->conf, err);
+    c = asst_redis_dial(&pool->conf, err);
     count_connect(pool, c != NULL);
     return c;
 }

@@ -22,6 +22,9 @@ typedef struct {
 
 typedef struct asst_redis_pool asst_redis_pool_t;
 
+/* How long a process waits after a failed connect before dialling again. */
+#define ASST_REDIS_HOLD_DOWN_USEC (250 * 1000)
+
 typedef struct {
     unsigned open;      /* contexts currently connected (idle + in use) */
     unsigned in_use;
@@ -44,6 +47,10 @@ asst_redis_pool_t *asst_redis_pool_create(apr_pool_t *p, const asst_redis_conf_t
 asst_redis_pool_t *asst_redis_pool_open(apr_pool_t *p, const char *addr, const char *password,
                                         int timeout_ms, int max_idle, asst_redis_stats_t *stats,
                                         const char **err);
+
+/* One new connection with conf's timeouts and AUTH (no pool, no
+ * hold-down), or NULL with *err. */
+redisContext *asst_redis_dial(const asst_redis_conf_t *conf, const char **err);
 
 /* A connected context, or NULL with *err (static or pool-lived text). */
 redisContext *asst_redis_acquire(asst_redis_pool_t *pool, const char **err);

@@ -1,12 +1,13 @@
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
+/* SHA1_Init/Update/Final: deprecated in OpenSSL 3 in favour of EVP, which
+ * is exactly what this file avoids on the hot path (see asst_sig_key). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "asst_form.h"
 #include "asst_sig.h"
@@ -36,38 +37,51 @@ static void sort_params(apr_pool_t *p, const apr_array_header_t *params, sorted_
     qsort(out->items, (size_t)out->n, sizeof(*out->items), param_cmp);
 }
 
+/* HMAC-SHA1 (RFC 2104) kept as the two SHA-1 states after absorbing the
+ * key XOR ipad and XOR opad; a signature copies them by value. OpenSSL 3's
+ * EVP_MAC needs a provider context per use: 11 mallocs per signature
+ * (measured), and malloc in each of httpd's worker threads, which httpd
+ * itself never does there, cost every child ~100 KiB of malloc arenas. */
 struct asst_sig_key {
-    EVP_MAC_CTX *ctx;       /* keyed, never finalised: each signature dups it */
+    SHA_CTX inner;
+    SHA_CTX outer;
 };
 
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void fetch_hmac(void)
+static apr_status_t cleanse_key(void *data)
 {
-    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OPENSSL_cleanse(data, sizeof(asst_sig_key_t));
+    return APR_SUCCESS;
 }
 
-static apr_status_t free_key(void *data)
+static void absorb_padded_key(SHA_CTX *ctx, const unsigned char *block, unsigned char pad)
 {
-    EVP_MAC_CTX_free(((asst_sig_key_t *)data)->ctx);
-    return APR_SUCCESS;
+    unsigned char padded[SHA_CBLOCK];
+
+    for (int i = 0; i < SHA_CBLOCK; i++)
+        padded[i] = block[i] ^ pad;
+    SHA1_Init(ctx);
+    SHA1_Update(ctx, padded, sizeof(padded));
+    OPENSSL_cleanse(padded, sizeof(padded));
 }
 
 asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token)
 {
     asst_sig_key_t *key = apr_pcalloc(p, sizeof(*key));
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
-        OSSL_PARAM_construct_end()
-    };
+    unsigned char block[SHA_CBLOCK] = { 0 };
+    size_t len = strlen(token);
 
-    pthread_once(&hmac_once, fetch_hmac);
-    if (!hmac || !(key->ctx = EVP_MAC_CTX_new(hmac)))
-        return NULL;
-    apr_pool_cleanup_register(p, key, free_key, apr_pool_cleanup_null);
-    if (!EVP_MAC_init(key->ctx, (const unsigned char *)token, strlen(token), params))
-        return NULL;
+    apr_pool_cleanup_register(p, key, cleanse_key, apr_pool_cleanup_null);
+    if (len > sizeof(block)) {          /* a long key is hashed first */
+        SHA_CTX ctx;
+        SHA1_Init(&ctx);
+        SHA1_Update(&ctx, token, len);
+        SHA1_Final(block, &ctx);
+    }
+    else
+        memcpy(block, token, len);
+    absorb_padded_key(&key->inner, block, 0x36);
+    absorb_padded_key(&key->outer, block, 0x5c);
+    OPENSSL_cleanse(block, sizeof(block));
     return key;
 }
 
@@ -75,22 +89,21 @@ asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token)
 static int sign(const asst_sig_key_t *key, const char *url, const sorted_t *params,
                 char out[ASST_SIG_B64_LEN + 1])
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t maclen = 0;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(key->ctx);
-    int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)url, strlen(url));
+    unsigned char mac[SHA_DIGEST_LENGTH];
+    SHA_CTX ctx = key->inner;
 
-    for (int i = 0; ok && i < params->n; i++)
-        ok = EVP_MAC_update(ctx, (const unsigned char *)params->items[i]->name,
-                            strlen(params->items[i]->name)) &&
-             EVP_MAC_update(ctx, (const unsigned char *)params->items[i]->value,
-                            strlen(params->items[i]->value));
-    ok = ok && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac));
-    EVP_MAC_CTX_free(ctx);
-    out[0] = '\0';
-    if (ok)
-        EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
-    return ok;
+    SHA1_Update(&ctx, url, strlen(url));
+    for (int i = 0; i < params->n; i++) {
+        SHA1_Update(&ctx, params->items[i]->name, strlen(params->items[i]->name));
+        SHA1_Update(&ctx, params->items[i]->value, strlen(params->items[i]->value));
+    }
+    SHA1_Final(mac, &ctx);
+    ctx = key->outer;
+    SHA1_Update(&ctx, mac, sizeof(mac));
+    SHA1_Final(mac, &ctx);
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
+    EVP_EncodeBlock((unsigned char *)out, mac, (int)sizeof(mac));
+    return 1;
 }
 
 void asst_sig_compute(apr_pool_t *p, const char *token, const char *url,

@@ -11,10 +11,9 @@
 
 #define ASST_SIG_B64_LEN 28   /* base64 of a 20-byte SHA-1 digest */
 
-/* An auth token keyed into OpenSSL's HMAC once. Made while httpd reads its
- * configuration, in the parent, so OpenSSL's provider state is initialised
- * before fork and shared copy-on-write by every child instead of costing
- * each child megabytes on its first request. Freed with p. */
+/* An auth token keyed into HMAC-SHA1 once: OpenSSL's SHA-1 states after
+ * the padded key, so checking a signature allocates nothing. Made while
+ * httpd reads its configuration; wiped when p is destroyed. Never NULL. */
 typedef struct asst_sig_key asst_sig_key_t;
 
 asst_sig_key_t *asst_sig_key_create(apr_pool_t *p, const char *token);

@@ -52,8 +52,7 @@ static const char *parse_signing_key(cmd_parms *cmd, const char *token, const as
 {
     if (!*token)
         return apr_psprintf(cmd->pool, "%s needs a value", cmd->cmd->name);
-    if (!(*out = asst_sig_key_create(cmd->pool, token)))
-        return apr_psprintf(cmd->pool, "%s: OpenSSL could not set up HMAC-SHA1", cmd->cmd->name);
+    *out = asst_sig_key_create(cmd->pool, token);
     return NULL;
 }
 
@@ -188,8 +187,17 @@ static const char *set_directive(cmd_parms *cmd, void *dconf, const char *arg)
     }
 }
 
+static int in_location_section(const cmd_parms *cmd)
+{
+    const ap_directive_t *parent = cmd->directive ? cmd->directive->parent : NULL;
+
+    return parent && strncasecmp(parent->directive, "<Location", 9) == 0;
+}
+
 /* SetHandler belongs to core; we look at it on the way past (DECLINE_CMD
- * hands it on) so configtest knows which sections are our webhooks. */
+ * hands it on) so configtest knows which sections are our webhooks, and so
+ * a request can skip the filesystem walk when a <Location> (which no
+ * <Directory> can override) gives it to one of our handlers. */
 static const char *note_sethandler(cmd_parms *cmd, void *dconf, const char *arg)
 {
     asst_dir_conf_t *d = dconf;
@@ -197,6 +205,11 @@ static const char *note_sethandler(cmd_parms *cmd, void *dconf, const char *arg)
 
     if (!strcasecmp(word, ASST_HANDLER_SMS) || !strcasecmp(word, ASST_HANDLER_STATUS))
         d->handler = apr_pstrdup(cmd->pool, word);
+    d->location_handler = in_location_section(cmd) ? apr_pstrdup(cmd->pool, word) : "";
+    if (asst_conf_serves_no_file(d)) {
+        asst_server_conf_t *sc = ap_get_module_config(cmd->server->module_config, &assistant_module);
+        sc->webhook_locations = 1;
+    }
     return DECLINE_CMD;
 }
 
@@ -256,6 +269,8 @@ void *asst_merge_server_conf(apr_pool_t *p, void *base, void *add)
 {
     asst_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
     merge_fields((char *)c, base, add, SCOPE_SERVER);
+    c->webhook_locations = ((asst_server_conf_t *)base)->webhook_locations ||
+                           ((asst_server_conf_t *)add)->webhook_locations;
     return c;
 }
 
@@ -273,6 +288,7 @@ void *asst_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     merge_fields((char *)c, basev, addv, SCOPE_DIR);
     c->path = add->path ? add->path : base->path;
     c->handler = add->handler ? add->handler : base->handler;
+    c->location_handler = add->location_handler ? add->location_handler : base->location_handler;
     return c;
 }
 
@@ -295,6 +311,14 @@ const char *asst_conf_webhook_problem(const asst_dir_conf_t *d)
     if (!d->public_url)
         return "no AssistantPublicURL (the URL Twilio signs)";
     return NULL;
+}
+
+int asst_conf_serves_no_file(const asst_dir_conf_t *d)
+{
+    const char *h = d->location_handler;
+
+    return h && (!strcasecmp(h, ASST_HANDLER_SMS) || !strcasecmp(h, ASST_HANDLER_STATUS) ||
+                 !strcasecmp(h, ASST_HANDLER_METRICS));
 }
 
 /* ---- configtest ---- */

@@ -21,4 +21,8 @@ long asst_conf_long(long v, long dflt);
 /* Why a webhook section cannot work, or NULL when it can. */
 const char *asst_conf_webhook_problem(const asst_dir_conf_t *d);
 
+/* 1 when a <Location> hands the request to one of our handlers, which read
+ * no file: the request can skip core's filesystem walk. */
+int asst_conf_serves_no_file(const asst_dir_conf_t *d);
+
 #endif

@@ -4,7 +4,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "asst_redis.h"
+#include "asst_pipe.h"
 #include "asst_sig.h"
 
 extern module AP_MODULE_DECLARE_DATA assistant_module;
@@ -20,12 +20,14 @@ typedef struct {
     const char *redis_addr;
     const char *redis_password;
     long redis_timeout_ms;
-    asst_redis_pool_t *pool;     /* per child, made in child_init */
+    asst_pipe_t *pipe;           /* per child, made in child_init */
+    int webhook_locations;       /* some <Location> here sets one of our handlers */
 } asst_server_conf_t;
 
 typedef struct {
     const char *path;            /* the section this came from, for messages */
     const char *handler;         /* our SetHandler seen in this section, if any */
+    const char *location_handler;    /* any SetHandler in a <Location>; "" elsewhere */
     const asst_sig_key_t *token;     /* auth tokens, keyed into HMAC at startup */
     const asst_sig_key_t *token2;
     const char *account_sid;

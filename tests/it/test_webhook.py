@@ -236,3 +236,32 @@ def test_hostile_message_status(apache_factory, webhook, redis_server, test_dir,
     r, _ = webhook(apache).status(stack.new_sid(), status)
     assert r.status_code == 400
     assert os.listdir(spool) == []
+
+
+def test_webhook_locations_skip_the_filesystem(apache_factory, webhook, rdb, test_dir):
+    """A webhook URL names no file: httpd does not walk the disk for it, so an
+    .htaccess under DocumentRoot that denies every file there is not even
+    read for /sms, /status or /metrics -- unless a <Location> hands the URL
+    back to httpd's own handlers."""
+    htdocs = os.path.join(test_dir, "httpd-fs", "htdocs")     # stack.Apache's layout
+    apache = apache_factory(name="httpd-fs", start=False,
+                            server_extra='<Directory "%s">\n    AllowOverride All\n</Directory>' % htdocs,
+                            extra_locations="<Location /sms/plain>\n    SetHandler none\n</Location>")
+    assert apache.root == os.path.dirname(htdocs)
+    for d in ("", "sms", "status", "metrics"):
+        stack.make_dir(os.path.join(htdocs, d), 0o755)
+        stack.write_file(os.path.join(htdocs, d, ".htaccess"), "Require all denied\n")
+    stack.write_file(os.path.join(htdocs, "index.html"), "hello\n")
+    apache.expect(r"AH01630", r"ASST\d+")     # client denied by server configuration
+    apache.start()
+    tw = webhook(apache)
+
+    r, params = tw.sms()
+    assert_twiml_ok(r)
+    sid = dict(params)["MessageSid"]
+    assert [env["sid"] for _, env in stream_envelopes(rdb)] == [sid]
+    assert_twiml_ok(tw.status(sid, "delivered")[0])
+    assert requests.get(apache.url + "/metrics", timeout=10).status_code == 200
+    # the same .htaccess is read for a file, and for a location given back to httpd
+    assert requests.get(apache.url + "/index.html", timeout=10).status_code == 403
+    assert tw.sms(path="/sms/plain")[0].status_code == 403

@@ -8,6 +8,8 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "asst_form.h"
 #include "asst_sig.h"
@@ -235,6 +237,40 @@ START_TEST(compute_is_28_chars)
 }
 END_TEST
 
+/* The HMAC construction over SHA-1 states equals OpenSSL's own HMAC for
+ * keys shorter than, equal to and longer than SHA-1's 64-byte block (a long
+ * key is hashed first): the Twilio vectors only use 32-character tokens. */
+START_TEST(same_as_openssl_hmac_for_any_key_length)
+{
+    static const size_t lens[] = { 1, 31, 32, 63, 64, 65, 128, 200 };
+    const char *url = "https://example.com/sms?x=1";
+    apr_array_header_t *params = apr_array_make(pool, 2, sizeof(asst_param_t));
+    asst_param_t *pa = apr_array_push(params);
+
+    pa->name = "Body";
+    pa->value = "caf\303\251 50%";
+    pa = apr_array_push(params);
+    pa->name = "A";
+    pa->value = "";
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char *token = apr_palloc(pool, lens[i] + 1), ours[ASST_SIG_B64_LEN + 1];
+        char theirs[ASST_SIG_B64_LEN + 1];
+        const char *msg = apr_pstrcat(pool, url, "A", "", "Body", pa[-1].value, NULL);
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+
+        for (size_t j = 0; j < lens[i]; j++)
+            token[j] = (char)('!' + (j * 7 + i) % 90);
+        token[lens[i]] = '\0';
+        asst_sig_compute(pool, token, url, params, ours);
+        ck_assert_ptr_nonnull(HMAC(EVP_sha1(), token, (int)lens[i], (const unsigned char *)msg,
+                                   strlen(msg), mac, &maclen));
+        EVP_EncodeBlock((unsigned char *)theirs, mac, (int)maclen);
+        ck_assert_msg(strcmp(ours, theirs) == 0, "key length %zu: %s != %s", lens[i], ours, theirs);
+    }
+}
+END_TEST
+
 static Suite *sig_suite(void)
 {
     Suite *s = suite_create("sig");
@@ -263,6 +299,7 @@ static Suite *sig_suite(void)
     tcase_add_test(edge, signature_one_char_flipped);
     tcase_add_test(edge, signature_with_trailing_space);
     tcase_add_test(edge, compute_is_28_chars);
+    tcase_add_test(edge, same_as_openssl_hmac_for_any_key_length);
     suite_add_tcase(s, edge);
     return s;
 }
