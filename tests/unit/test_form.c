@@ -10,19 +10,7 @@
 
 #include "asst_form.h"
 #include "unit_main.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
+#include "unit_pool.h"
 
 /* Parses a NUL-terminated body that must parse OK. */
 static apr_array_header_t *parse_ok(const char *body)
@@ -348,7 +336,7 @@ static Suite *form_suite(void)
     TCase *get = tcase_create("get");
     TCase *utf = tcase_create("utf8");
 
-    tcase_add_checked_fixture(dec, setup, teardown);
+    tcase_add_checked_fixture(dec, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(dec, plus_is_space);
     tcase_add_test(dec, percent20_is_space_and_2B_is_plus);
     tcase_add_test(dec, lowercase_hex_escape);
@@ -365,7 +353,7 @@ static Suite *form_suite(void)
     tcase_add_test(dec, length_cuts_an_escape);
     suite_add_tcase(s, dec);
 
-    tcase_add_checked_fixture(err, setup, teardown);
+    tcase_add_checked_fixture(err, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(err, bad_escape_non_hex);
     tcase_add_test(err, bad_escape_trailing_percent);
     tcase_add_test(err, nul_rejected);
@@ -377,7 +365,7 @@ static Suite *form_suite(void)
     tcase_add_test(err, bad_utf8_in_name_rejected);
     suite_add_tcase(s, err);
 
-    tcase_add_checked_fixture(get, setup, teardown);
+    tcase_add_checked_fixture(get, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(get, get_first_value);
     tcase_add_test(get, get_missing_and_case);
     tcase_add_test(get, strerror_texts);

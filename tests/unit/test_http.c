@@ -17,19 +17,7 @@
 #include "asst_form.h"
 #include "net/http.h"
 #include "unit_main.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
+#include "unit_pool.h"
 
 /* ---- backoff ---- */
 
@@ -390,12 +378,12 @@ static Suite *http_suite(void)
     tcase_add_test(breaker, breaker_state_names);
     suite_add_tcase(s, breaker);
 
-    tcase_add_checked_fixture(misc, setup, teardown);
+    tcase_add_checked_fixture(misc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(misc, retryable_statuses);
     tcase_add_test(misc, form_encoding);
     suite_add_tcase(s, misc);
 
-    tcase_add_checked_fixture(client, setup, teardown);
+    tcase_add_checked_fixture(client, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(client, client_breaker_fails_fast);
     tcase_add_test(client, client_bad_url_is_error);
     suite_add_tcase(s, client);

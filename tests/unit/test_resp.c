@@ -11,21 +11,10 @@
 
 #include "asst_resp.h"
 #include "unit_main.h"
+#include "unit_pool.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
 
 /* ---- commands ---- */
 
@@ -419,7 +408,7 @@ static Suite *resp_suite(void)
     TCase *rep = tcase_create("reply");
     TCase *bad = tcase_create("malformed");
 
-    tcase_add_checked_fixture(cmd, setup, teardown);
+    tcase_add_checked_fixture(cmd, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(cmd, command_set);
     tcase_add_test(cmd, command_no_args);
     tcase_add_test(cmd, command_empty_arg);

@@ -15,19 +15,7 @@
 #include "asst_sig.h"
 #include "../vectors/sig_vectors.h"
 #include "unit_main.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
+#include "unit_pool.h"
 
 static apr_array_header_t *vector_params(const sig_vector_t *v)
 {
@@ -278,18 +266,18 @@ static Suite *sig_suite(void)
     TCase *url = tcase_create("url-port");
     TCase *edge = tcase_create("edge");
 
-    tcase_add_checked_fixture(vec, setup, teardown);
+    tcase_add_checked_fixture(vec, unit_pool_setup, unit_pool_teardown);
     tcase_add_loop_test(vec, vector_compute, 0, SIG_VECTOR_COUNT);
     tcase_add_loop_test(vec, vector_valid_as_twilio_says, 0, SIG_VECTOR_COUNT);
     tcase_add_loop_test(vec, vector_tampered_param_fails, 0, SIG_VECTOR_COUNT);
     suite_add_tcase(s, vec);
 
-    tcase_add_checked_fixture(url, setup, teardown);
+    tcase_add_checked_fixture(url, unit_pool_setup, unit_pool_teardown);
     tcase_add_loop_test(url, url_with_port, 0, SIG_URL_VECTOR_COUNT);
     tcase_add_loop_test(url, url_without_port, 0, SIG_URL_VECTOR_COUNT);
     suite_add_tcase(s, url);
 
-    tcase_add_checked_fixture(edge, setup, teardown);
+    tcase_add_checked_fixture(edge, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(edge, changed_value_fails);
     tcase_add_test(edge, params_order_does_not_matter);
     tcase_add_test(edge, caller_params_not_reordered);

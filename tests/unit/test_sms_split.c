@@ -10,19 +10,7 @@
 #include "asst_form.h"
 #include "asst_sms.h"
 #include "unit_main.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
+#include "unit_pool.h"
 
 static const char *part(const apr_array_header_t *parts, int i)
 {
@@ -271,7 +259,7 @@ static Suite *sms_suite(void)
     Suite *s = suite_create("sms_split");
     TCase *tc = tcase_create("split");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, count_code_points);
     tcase_add_test(tc, short_body_is_one_part);
     tcase_add_test(tc, exactly_the_limit_is_one_part);
