@@ -137,3 +137,49 @@ def test_redis_hangs_timeout(apache_factory, webhook, redis_factory, test_dir):
     assert_twiml_ok(resp)
     assert took < 2.0, "request took %.2fs with AssistantRedisTimeout 300" % took
     assert _spool_files(spool) == ["sms-%s.json" % dict(params)["MessageSid"]]
+
+
+def test_redis_hangs_under_concurrent_webhooks(apache_factory, webhook, redis_factory, test_dir):
+    """Each httpd child shares one pipelined Redis connection: when Redis
+    hangs, every webhook in flight on it is spooled within about
+    AssistantRedisTimeout (none waits behind another's timeout), none is
+    lost, and once Redis is back new webhooks go to the stream again."""
+    from concurrent.futures import ThreadPoolExecutor
+    r = redis_factory(name="redis-hang-many")
+    spool = stack.make_dir(os.path.join(test_dir, "spool"), 0o777)
+    apache = apache_factory(redis_addr=r.addr, redis_timeout=300,
+                            sms_extra="    AssistantSpoolDir %s" % spool)
+    apache.expect(REDIS_ERR)
+    tw = webhook(apache)
+    assert_twiml_ok(tw.sms()[0])            # every child has dialled
+
+    def one(_):
+        t0 = time.monotonic()
+        resp, params = tw.sms(timeout=15)
+        return resp.status_code, time.monotonic() - t0, dict(params)["MessageSid"]
+
+    os.kill(r.proc.pid, signal.SIGSTOP)
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(one, range(32)))
+    finally:
+        os.kill(r.proc.pid, signal.SIGCONT)
+    assert [st for st, _, _ in results] == [200] * 32
+    slowest = max(took for _, took, _ in results)
+    assert slowest < 3.0, "slowest webhook took %.2fs with AssistantRedisTimeout 300" % slowest
+    sids = {sid for _, _, sid in results}
+    spooled = {f[len("sms-"):-len(".json")] for f in _spool_files(spool)}
+    rdb = r.client()
+    deadline = time.monotonic() + 5
+    while True:     # a command Redis had read before it stopped runs when it resumes
+        queued = {env["sid"] for _, env in stream_envelopes(rdb)}
+        if sids <= spooled | queued or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert sids <= spooled | queued, "lost: %s" % sorted(sids - spooled - queued)
+    assert spooled, "Redis was stopped, yet nothing was spooled"
+
+    before = len(stream_envelopes(rdb))
+    resp, params = tw.sms()
+    assert_twiml_ok(resp)
+    assert dict(params)["MessageSid"] in {env["sid"] for _, env in stream_envelopes(rdb)[before:]}
