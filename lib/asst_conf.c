@@ -180,21 +180,32 @@ static int apply_defaults(apr_pool_t *p, const asst_conf_def_t *defs, int ndefs,
 
 /* Reads one logical line (joining backslash continuations) into *line.
  * Returns 0 at end of file; *lineno is the number of its first line. */
+/* One physical line, of any length, without its line end; NULL at EOF. */
+static char *read_physical_line(apr_pool_t *p, FILE *f)
+{
+    char *buf = NULL, *line = NULL;
+    size_t cap = 0;
+
+    if (getline(&buf, &cap, f) >= 0)
+        line = apr_pstrmemdup(p, buf, strcspn(buf, "\r\n"));
+    free(buf);
+    return line;
+}
+
+/* Joins lines ending in a backslash; *lineno is where the logical line
+ * started, *next the physical line after it. */
 static int read_logical_line(apr_pool_t *p, FILE *f, char **line, int *lineno, int *next)
 {
-    char buf[8192];
-    char *acc = NULL;
+    char *acc = NULL, *part;
 
     *lineno = *next;
-    while (fgets(buf, sizeof(buf), f)) {
-        size_t n = strcspn(buf, "\r\n");
-        int cont;
-        buf[n] = '\0';
+    while ((part = read_physical_line(p, f)) != NULL) {
+        size_t n = strlen(part);
+        int cont = n > 0 && part[n - 1] == '\\';
         (*next)++;
-        cont = n > 0 && buf[n - 1] == '\\';
         if (cont)
-            buf[n - 1] = ' ';
-        acc = acc ? apr_pstrcat(p, acc, buf, NULL) : apr_pstrdup(p, buf);
+            part[n - 1] = ' ';
+        acc = acc ? apr_pstrcat(p, acc, part, NULL) : part;
         if (!cont)
             break;
     }

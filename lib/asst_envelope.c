@@ -35,28 +35,41 @@ static void decode_media(apr_pool_t *p, json_object *root, asst_envelope_t *env)
     }
 }
 
-static void push_param(apr_pool_t *p, apr_array_header_t *params, const char *name, json_object *v)
+/* Form fields are text: anything else (null, numbers, objects) did not
+ * come from mod_assistant, and the entry goes to the dead letters. */
+static int push_param(apr_pool_t *p, apr_array_header_t *params, const char *name, json_object *v,
+                      const char **err)
 {
-    asst_param_t *param = apr_array_push(params);
+    asst_param_t *param;
+
+    if (!json_object_is_type(v, json_type_string)) {
+        *err = apr_psprintf(p, "envelope param %.64s is not a string", name);
+        return -1;
+    }
+    param = apr_array_push(params);
     param->name = apr_pstrdup(p, name);
     param->value = apr_pstrdup(p, json_object_get_string(v));
+    return 0;
 }
 
-static void decode_params(apr_pool_t *p, json_object *root, asst_envelope_t *env)
+static int decode_params(apr_pool_t *p, json_object *root, asst_envelope_t *env, const char **err)
 {
     json_object *obj;
 
     env->params = apr_array_make(p, 24, sizeof(asst_param_t));
     if (!json_object_object_get_ex(root, "params", &obj) || !json_object_is_type(obj, json_type_object))
-        return;
+        return 0;
     json_object_object_foreach(obj, name, v) {
         if (!json_object_is_type(v, json_type_array)) {
-            push_param(p, env->params, name, v);
+            if (push_param(p, env->params, name, v, err) != 0)
+                return -1;
             continue;
         }
         for (size_t i = 0; i < json_object_array_length(v); i++)
-            push_param(p, env->params, name, json_object_array_get_idx(v, i));
+            if (push_param(p, env->params, name, json_object_array_get_idx(v, i), err) != 0)
+                return -1;
     }
+    return 0;
 }
 
 static int decode_fields(apr_pool_t *p, json_object *root, asst_envelope_t *env, const char **err)
@@ -84,8 +97,7 @@ static int decode_fields(apr_pool_t *p, json_object *root, asst_envelope_t *env,
     env->num_media = json_object_object_get_ex(root, "num_media", &v) ? json_object_get_int(v) : 0;
     env->received_ms = json_object_object_get_ex(root, "received_ms", &v) ? json_object_get_int64(v) : 0;
     decode_media(p, root, env);
-    decode_params(p, root, env);
-    return 0;
+    return decode_params(p, root, env, err);
 }
 
 int asst_envelope_decode(apr_pool_t *p, const char *json, asst_envelope_t *env,

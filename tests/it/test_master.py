@@ -56,6 +56,17 @@ def test_configtest_errors_name_file_and_line(worker_factory, line, message):
     assert "Syntax OK" not in out
 
 
+def test_configtest_long_lines_stay_whole(worker_factory):
+    """A line longer than any buffer is one line: the tail of a long comment
+    is not read as a directive (found by fuzzing: 8 KiB used to split it),
+    and line numbers after it stay right."""
+    w = worker_factory(start=False)
+    w.write_conf(text="#" + "x" * 20000 + " Workers 0\nWorkers 1\nWorkers two\n")
+    rc, out = w.check()
+    assert rc == 1, out
+    assert "%s:3: Workers: is not an integer" % w.conf in out, out
+
+
 def test_configtest_unknown_user(worker_factory):
     w = worker_factory(start=False, User="no-such-user-here")
     rc, out = w.check()

@@ -335,6 +335,17 @@ START_TEST(decode_rejects_non_object)
 }
 END_TEST
 
+/* Form fields are text; a null (found by fuzzing) used to come back as a
+ * NULL value that the worker dereferenced. Such an entry is dead-lettered. */
+START_TEST(decode_rejects_non_string_params)
+{
+    assert_decode_fails("{\"v\":1,\"sid\":\"SM1\",\"account\":\"AC1\",\"params\":{\"x\":null}}");
+    assert_decode_fails("{\"v\":1,\"sid\":\"SM1\",\"account\":\"AC1\",\"params\":{\"x\":[\"a\",null]}}");
+    assert_decode_fails("{\"v\":1,\"sid\":\"SM1\",\"account\":\"AC1\",\"params\":{\"x\":1}}");
+    assert_decode_fails("{\"v\":1,\"sid\":\"SM1\",\"account\":\"AC1\",\"params\":{\"x\":{}}}");
+}
+END_TEST
+
 START_TEST(now_ms_is_wall_clock)
 {
     apr_int64_t before = apr_time_now() / 1000;
@@ -369,6 +380,7 @@ static Suite *envelope_suite(void)
     tcase_add_test(dec, decode_rejects_missing_v);
     tcase_add_test(dec, decode_rejects_missing_sid);
     tcase_add_test(dec, decode_rejects_malformed);
+    tcase_add_test(dec, decode_rejects_non_string_params);
     tcase_add_test(dec, decode_rejects_non_object);
     suite_add_tcase(s, dec);
     return s;
