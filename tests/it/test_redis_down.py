@@ -118,8 +118,9 @@ def test_status_spool_name(apache_factory, webhook, redis_server, test_dir):
     assert env["params"]["MessageStatus"] == "delivered"
 
 
-def test_redis_hangs_timeout(apache_factory, webhook, redis_factory, test_dir):
-    """A Redis that accepts but never answers costs about AssistantRedisTimeout."""
+def _site_on_own_redis(apache_factory, webhook, redis_factory, test_dir):
+    """(redis, spool dir, Webhook): a site with a spool and a 300 ms Redis
+    timeout on a Redis of its own (to SIGSTOP), one webhook already through."""
     r = redis_factory(name="redis-hang")
     spool = stack.make_dir(os.path.join(test_dir, "spool"), 0o777)
     apache = apache_factory(redis_addr=r.addr, redis_timeout=300,
@@ -127,6 +128,12 @@ def test_redis_hangs_timeout(apache_factory, webhook, redis_factory, test_dir):
     apache.expect(REDIS_ERR)
     tw = webhook(apache)
     assert_twiml_ok(tw.sms()[0])
+    return r, spool, tw
+
+
+def test_redis_hangs_timeout(apache_factory, webhook, redis_factory, test_dir):
+    """A Redis that accepts but never answers costs about AssistantRedisTimeout."""
+    r, spool, tw = _site_on_own_redis(apache_factory, webhook, redis_factory, test_dir)
     os.kill(r.proc.pid, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
@@ -145,13 +152,7 @@ def test_redis_hangs_under_concurrent_webhooks(apache_factory, webhook, redis_fa
     AssistantRedisTimeout (none waits behind another's timeout), none is
     lost, and once Redis is back new webhooks go to the stream again."""
     from concurrent.futures import ThreadPoolExecutor
-    r = redis_factory(name="redis-hang-many")
-    spool = stack.make_dir(os.path.join(test_dir, "spool"), 0o777)
-    apache = apache_factory(redis_addr=r.addr, redis_timeout=300,
-                            sms_extra="    AssistantSpoolDir %s" % spool)
-    apache.expect(REDIS_ERR)
-    tw = webhook(apache)
-    assert_twiml_ok(tw.sms()[0])            # every child has dialled
+    r, spool, tw = _site_on_own_redis(apache_factory, webhook, redis_factory, test_dir)
 
     def one(_):
         t0 = time.monotonic()
