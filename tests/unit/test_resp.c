@@ -92,10 +92,12 @@ START_TEST(command_multi_digit_counts)
         argv[i] = big;
         lens[i] = i == 0 ? 1000 : i == 1 ? 100 : i == 2 ? 10 : 9;
     }
-    n = (apr_size_t)sprintf(want, "*12\r\n$1000\r\n%.1000s\r\n$100\r\n%.100s\r\n$10\r\n%.10s\r\n",
-                            big, big, big);
+    n = (apr_size_t)snprintf(want, sizeof(want),
+                             "*12\r\n$1000\r\n%.1000s\r\n$100\r\n%.100s\r\n$10\r\n%.10s\r\n",
+                             big, big, big);
     for (int i = 3; i < 12; i++)
-        n += (apr_size_t)sprintf(want + n, "$9\r\nxxxxxxxxx\r\n");
+        n += (apr_size_t)snprintf(want + n, sizeof(want) - n, "$9\r\nxxxxxxxxx\r\n");
+    ck_assert_uint_lt(n, sizeof(want));
     assert_command(12, argv, lens, want, n);
 }
 END_TEST
@@ -285,7 +287,7 @@ static void assert_cut(char type, apr_size_t n)
     for (apr_size_t i = 0; i < n; i++)
         want[i] = (char)('a' + i % 26);
     if (type == '$')
-        at = (apr_size_t)sprintf(buf, "$%zu\r\n", (size_t)n);
+        at = (apr_size_t)snprintf(buf, sizeof(buf), "$%zu\r\n", (size_t)n);
     else
         buf[at++] = type;
     memcpy(buf + at, want, n);
