@@ -222,12 +222,6 @@ void asst_redis_stats(asst_redis_pool_t *pool, asst_redis_stats_t *st)
     apr_thread_mutex_unlock(pool->lock);
 }
 
-int asst_redis_is_stale(const redisContext *c)
-{
-    return c->err == REDIS_ERR_EOF ||
-           (c->err == REDIS_ERR_IO && !strstr(c->errstr, "temporarily unavailable"));
-}
-
 void asst_redis_pool_close(asst_redis_pool_t *pool)
 {
     apr_thread_mutex_lock(pool->lock);

@@ -4,12 +4,13 @@
 #include <apr_pools.h>
 #include <hiredis/hiredis.h>
 
-/* A per-process pool of hiredis contexts, safe to share between threads
- * (event/worker MPMs) and trivially so under prefork. Connections are made
- * on demand with a connect timeout, carry a command timeout, AUTH from the
- * configured password, and are dropped when an I/O error leaves them in an
- * unknown state. After a failed connect the pool refuses to dial again for
- * a short hold-down so a dead Redis costs each request nothing. */
+/* Redis addresses, connecting (timeouts, AUTH), and a per-process pool of
+ * hiredis contexts for the worker and assistant-admin, thread-safe.
+ * Connections are made on demand with a connect timeout, carry a command
+ * timeout, AUTH from the configured password, and are dropped when an I/O
+ * error leaves them in an unknown state. After a failed connect the pool
+ * refuses to dial again for a short hold-down. (httpd children share one
+ * pipelined connection instead: asst_pipe.h.) */
 
 typedef struct {
     const char *host;        /* NULL when path is set */
@@ -59,11 +60,6 @@ redisContext *asst_redis_acquire(asst_redis_pool_t *pool, const char **err);
 void asst_redis_release(asst_redis_pool_t *pool, redisContext *c, int broken);
 
 void asst_redis_stats(asst_redis_pool_t *pool, asst_redis_stats_t *st);
-
-/* 1 when c failed in a way a fresh connection may not (the server closed
- * or reset it, e.g. Redis restarted); 0 for a timeout, which a retry would
- * only double. */
-int asst_redis_is_stale(const redisContext *c);
 
 /* Drops every idle connection; call at child exit. */
 void asst_redis_pool_close(asst_redis_pool_t *pool);
