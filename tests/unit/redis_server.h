@@ -85,18 +85,8 @@ TR_UNUSED static void tr_base_teardown(void)
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 TR_UNUSED static int tr_free_port(void)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int port;
+    int fd, port = asst_unit_bound_port(&fd);
 
-    ck_assert_int_ge(fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    port = ntohs(sa.sin_port);
     close(fd);
     return port;
 }

@@ -55,17 +55,10 @@ static void teardown(void)
 /* A loopback port nobody listens on: connections are refused at once. */
 static const char *closed_port_dsn(void)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd, port = asst_unit_bound_port(&fd);
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
     close(fd);
-    return apr_psprintf(pool, "host=127.0.0.1 port=%d dbname=x user=x", ntohs(sa.sin_port));
+    return apr_psprintf(pool, "host=127.0.0.1 port=%d dbname=x user=x", port);
 }
 
 static asst_db_t *offline_db(void)

@@ -289,22 +289,6 @@ static apr_int64_t fake_clock(void *baton)
     return *(apr_int64_t *)baton;
 }
 
-/* A loopback port bound but not listening: connecting is refused. */
-static int refused_port(int *fd)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-
-    *fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(*fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
-    return ntohs(sa.sin_port);
-}
-
 START_TEST(client_breaker_fails_fast)
 {
     asst_http_conf_t conf = { .name = "test", .connect_timeout_ms = 1000, .timeout_ms = 2000,
@@ -313,7 +297,7 @@ START_TEST(client_breaker_fails_fast)
     asst_http_client_t *c = asst_http_client_create(pool, &conf);
     asst_http_request_t req = { .method = "GET" };
     asst_http_response_t res;
-    int fd, port = refused_port(&fd);
+    int fd, port = asst_unit_bound_port(&fd);
 
     ck_assert_ptr_nonnull(c);
     fake_now = 0;

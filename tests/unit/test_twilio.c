@@ -454,27 +454,11 @@ START_TEST(timeout_is_retryable)
 }
 END_TEST
 
-/* A loopback port bound but not listening: connecting is refused. */
-static int refused_port(int *fd)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-
-    *fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(*fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
-    return ntohs(sa.sin_port);
-}
-
 START_TEST(connect_error_is_retryable)
 {
     asst_twilio_conf_t conf = base_conf();
     asst_twilio_result_t res;
-    int fd, port = refused_port(&fd);
+    int fd, port = asst_unit_bound_port(&fd);
 
     conf.api_base = apr_psprintf(pool, "http://127.0.0.1:%d", port);
     ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "hello", &res), ASST_TWILIO_RETRY);

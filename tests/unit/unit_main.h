@@ -1,10 +1,13 @@
 #ifndef ASST_UNIT_MAIN_H
 #define ASST_UNIT_MAIN_H
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,24 @@ static inline int asst_unit_run(Suite *suite)
     srunner_free(sr);
     apr_terminate();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* A TCP socket bound to a free port on 127.0.0.1 and not listening:
+ * while *fd stays open, connecting to the port is refused; close it to
+ * hand the port to a server. Returns the port. */
+static inline int asst_unit_bound_port(int *fd)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(*fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
+    return ntohs(sa.sin_port);
 }
 
 /* A fresh directory /tmp/asst-<name>-XXXXXX in buf; 0, or -1 with errno. */
