@@ -140,15 +140,7 @@ def apache_factory(test_dir, module_path, redis_server, mpm, request):
 
     yield make
 
-    errors = []
-    for a in made:
-        try:
-            a.stop()
-        except Exception as e:  # still scan its log
-            errors.append("stop: %s" % e)
-        bad = a.bad_log_lines()
-        if bad:
-            errors.append("unexpected lines in %s:\n  %s" % (a.error_log, "\n  ".join(bad)))
+    errors = stack.stop_all_and_scan_logs(made, lambda a: a.error_log)
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)
 

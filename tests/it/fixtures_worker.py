@@ -275,15 +275,7 @@ def worker_factory(test_dir, worker_binary):
 
     yield make
 
-    errors = []
-    for w in made:
-        try:
-            w.stop()
-        except Exception as e:  # still check the log
-            errors.append("stop: %s" % e)
-        bad = w.bad_log_lines()
-        if bad:
-            errors.append("bad lines in %s:\n  %s" % (w.log, "\n  ".join(bad)))
+    errors = stack.stop_all_and_scan_logs(made, lambda w: w.log)
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)
 

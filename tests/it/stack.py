@@ -338,6 +338,22 @@ GracefulShutdownTimeout 10
 {body}
 """
 
+def stop_all_and_scan_logs(servers, log_of):
+    """Stops each server (a failed stop does not skip the rest) and returns
+    the problems: failed stops and each log's unexpected lines (log_of(s)
+    names the log in the message). [] when all is well."""
+    errors = []
+    for s in servers:
+        try:
+            s.stop()
+        except Exception as e:  # still scan its log
+            errors.append("stop: %s" % e)
+        bad = s.bad_log_lines()
+        if bad:
+            errors.append("unexpected lines in %s:\n  %s" % (log_of(s), "\n  ".join(bad)))
+    return errors
+
+
 # Lines in the error log that fail a test whatever it declared expected.
 FATAL_LOG_PATTERNS = [
     re.compile(p) for p in (
