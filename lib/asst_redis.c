@@ -32,10 +32,65 @@ static int parse_port(const char *s, int *port)
     return 0;
 }
 
+#define NEEDS_BRACKETS "IPv6 addresses (and any host with ':') need brackets: [::1]:6379"
+
+/* "[v6]" or "[v6]:port"; *port_text is NULL without a port. The host is
+ * kept without brackets, as hiredis wants it. */
+static int split_bracketed(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf,
+                           const char **port_text, const char **err)
+{
+    const char *rb = strchr(spec, ']');
+
+    if (!rb) {
+        *err = "missing ']' after the IPv6 address: [::1]:6379";
+        return -1;
+    }
+    if (rb == spec + 1 || memchr(spec + 1, '[', (apr_size_t)(rb - spec - 1))) {
+        *err = "no IPv6 address between '[' and ']'";
+        return -1;
+    }
+    if (rb[1] && rb[1] != ':') {
+        *err = "only ':port' may follow ']'";
+        return -1;
+    }
+    conf->host = apr_pstrmemdup(p, spec + 1, (apr_size_t)(rb - spec - 1));
+    *port_text = rb[1] ? rb + 2 : NULL;
+    return 0;
+}
+
+/* "host" or "host:port", the host without ':' (bare IPv6 is ambiguous). */
+static int split_plain(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf,
+                       const char **port_text, const char **err)
+{
+    const char *colon = strchr(spec, ':');
+
+    if (colon && strchr(colon + 1, ':')) {
+        *err = NEEDS_BRACKETS;
+        return -1;
+    }
+    if (colon == spec) {
+        *err = "missing host";
+        return -1;
+    }
+    conf->host = colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : apr_pstrdup(p, spec);
+    *port_text = colon ? colon + 1 : NULL;
+    return 0;
+}
+
+static int parse_unix(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf, const char **err)
+{
+    if (spec[5] != '/') {
+        *err = "unix: needs an absolute socket path";
+        return -1;
+    }
+    conf->path = apr_pstrdup(p, spec + 5);
+    return 0;
+}
+
 int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf,
                           const char **err)
 {
-    const char *colon;
+    const char *port_text;
 
     conf->host = NULL;
     conf->path = NULL;
@@ -44,32 +99,12 @@ int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *co
         *err = "empty Redis address";
         return -1;
     }
-    if (strncmp(spec, "unix:", 5) == 0) {
-        if (spec[5] != '/') {
-            *err = "unix: needs an absolute socket path";
-            return -1;
-        }
-        conf->path = apr_pstrdup(p, spec + 5);
-        return 0;
-    }
-    if (spec[0] == '[') {
-        const char *rb = strchr(spec, ']');
-        if (!rb || rb == spec + 1 || (rb[1] && rb[1] != ':')) {
-            *err = "malformed [IPv6]:port";
-            return -1;
-        }
-        conf->host = apr_pstrmemdup(p, spec + 1, (apr_size_t)(rb - spec - 1));
-        colon = rb[1] ? rb + 1 : NULL;
-    }
-    else {
-        colon = strrchr(spec, ':');
-        conf->host = colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : apr_pstrdup(p, spec);
-        if (!*conf->host) {
-            *err = "missing host";
-            return -1;
-        }
-    }
-    if (colon && parse_port(colon + 1, &conf->port) != 0) {
+    if (strncmp(spec, "unix:", 5) == 0)
+        return parse_unix(p, spec, conf, err);
+    if ((spec[0] == '[' ? split_bracketed(p, spec, conf, &port_text, err)
+                        : split_plain(p, spec, conf, &port_text, err)) != 0)
+        return -1;
+    if (port_text && parse_port(port_text, &conf->port) != 0) {
         *err = "port must be 1..65535";
         return -1;
     }

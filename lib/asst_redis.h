@@ -33,7 +33,9 @@ typedef struct {
     unsigned long connect_failures;
 } asst_redis_stats_t;
 
-/* Parses "host:port", "host" (port 6379), "[v6]:port" or "unix:/path". */
+/* Parses "host:port", "host" (port 6379), "[v6]:port", "[v6]" or
+ * "unix:/path". An IPv6 address needs the brackets (conf->host gets it
+ * without them, as hiredis wants it): a host with ':' is refused. */
 int asst_redis_parse_addr(apr_pool_t *p, const char *spec, asst_redis_conf_t *conf,
                           const char **err);
 

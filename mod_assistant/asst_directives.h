@@ -10,7 +10,7 @@
  *   scope: SERVER (main server / virtual host) or DIR (<Location> etc.)
  *   kind:  how the argument is parsed and stored (see asst_config.c) */
 #define ASST_DIRECTIVES(X)                                                              \
-    X(AssistantRedis, SERVER, REDIS_ADDR, redis_addr, "host:port | unix:/path",         \
+    X(AssistantRedis, SERVER, REDIS_ADDR, redis_addr, "host:port | [IPv6]:port | unix:/path", \
       "127.0.0.1:6379", "Redis server the webhooks are queued in.")                     \
     X(AssistantRedisPasswordFile, SERVER, SECRET_FILE, redis_password, "path",          \
       "none (no AUTH)", "File whose first line is the Redis password (AUTH). Read at "  \

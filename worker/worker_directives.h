@@ -8,7 +8,7 @@
     X(Workers, POSITIVE, workers, "2", NULL, "n", "Agent children the master keeps running.") \
     X(Database, STRING, database, "dbname=assistant", NULL, "conninfo | URI",                \
       "libpq connection string or postgresql:// URI.")                                     \
-    X(Redis, REDIS_ADDR, redis, "127.0.0.1:6379", NULL, "host:port | unix:/path",          \
+    X(Redis, REDIS_ADDR, redis, "127.0.0.1:6379", NULL, "host:port | [IPv6]:port | unix:/path", \
       "Redis holding the streams mod_assistant writes.")                                   \
     X(RedisPasswordFile, SECRET_FILE, redis_password, NULL, NULL, "path",                  \
       "File whose first line is the Redis password.")                                      \

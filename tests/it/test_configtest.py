@@ -57,6 +57,11 @@ def test_good_config_unix_socket(apache_factory, redis_server):
     assert rc == 0 and "Syntax OK" in out, out
 
 
+def test_good_config_bracketed_ipv6(apache_factory):
+    rc, out = _configtest(apache_factory, _site("[::1]:6379"))
+    assert rc == 0 and "Syntax OK" in out, out
+
+
 BAD = {
     "no-token": (dict(token_line=""), ["AssistantTwilioAuthToken"]),
     "no-public-url": (dict(public_line=""), ["AssistantPublicURL"]),
@@ -73,6 +78,9 @@ BAD = {
     "rate-limit-no-window": (dict(loc_extra="AssistantRateLimit 5/"), ["AssistantRateLimit"]),
     "rate-limit-negative": (dict(loc_extra="AssistantRateLimit -1/60"), ["AssistantRateLimit"]),
     "rate-limit-junk-window": (dict(loc_extra="AssistantRateLimit 5/6x"), ["AssistantRateLimit"]),
+    "redis-bare-ipv6": (dict(server_extra="AssistantRedis ::1"),
+                        ["Syntax error on line", "AssistantRedis: '::1': IPv6 addresses",
+                         "need brackets: [::1]:6379"]),
 }
 
 

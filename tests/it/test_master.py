@@ -46,6 +46,7 @@ def test_configtest_shipped_example(worker_factory):
     ("LogLevel loud", "LogLevel: must be one of error|warn|info|debug"),
     ("SignupPolicy maybe", "SignupPolicy: must be one of"),
     ("PidFile relative.pid", "PidFile"),
+    ("Redis ::1", "Redis: IPv6 addresses (and any host with ':') need brackets: [::1]:6379"),
 ])
 def test_configtest_errors_name_file_and_line(worker_factory, line, message):
     w = worker_factory(start=False)

@@ -9,6 +9,7 @@
 
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 #include <check.h>
 #include <hiredis/hiredis.h>
 
@@ -179,6 +180,24 @@ START_TEST(parse_ipv6)
 }
 END_TEST
 
+START_TEST(parse_ipv6_without_port)
+{
+    asst_redis_conf_t conf = parse_ok("[::1]");
+
+    ck_assert_str_eq(conf.host, "::1");
+    ck_assert_int_eq(conf.port, 6379);
+}
+END_TEST
+
+START_TEST(parse_ipv6_long)
+{
+    asst_redis_conf_t conf = parse_ok("[2001:db8::5:6380]:6381");
+
+    ck_assert_str_eq(conf.host, "2001:db8::5:6380");
+    ck_assert_int_eq(conf.port, 6381);
+}
+END_TEST
+
 START_TEST(parse_unix)
 {
     asst_redis_conf_t conf = parse_ok("unix:/tmp/x.sock");
@@ -198,6 +217,8 @@ END_TEST
 static const char *const bad_addrs[] = {
     "host:0", "host:99999", "host:65536", "unix:", "", "host:", "host:abc",
     "host:63a", "host:-1", "[::1]:", "[::1", ":6379",
+    "::1", "::", "a:b:6379", "::1:6379", "2001:db8::1", "[]:6379", "[]", "[::1]6379",
+    "[::1]x", "[[::1]]:6379", "[::1]:6379:1",
 };
 
 START_TEST(parse_bad)
@@ -209,6 +230,21 @@ START_TEST(parse_bad)
     ck_assert_msg(asst_redis_parse_addr(pool, bad_addrs[_i], &conf, &err) != 0,
                   "\"%s\" accepted", bad_addrs[_i]);
     ck_assert_msg(err != NULL && *err, "\"%s\": no err text", bad_addrs[_i]);
+}
+END_TEST
+
+/* The reason names the brackets, not a bogus port or host. */
+static const char *const unbracketed_v6[] = { "::1", "a:b:6379", "fe80::1:6379", "::1:" };
+
+START_TEST(parse_bare_ipv6_says_brackets)
+{
+    asst_redis_conf_t conf;
+    const char *err = NULL;
+
+    memset(&conf, 0, sizeof(conf));
+    ck_assert_int_ne(asst_redis_parse_addr(pool, unbracketed_v6[_i], &conf, &err), 0);
+    ck_assert_msg(err && strstr(err, "need brackets: [::1]:6379"), "\"%s\": %s",
+                  unbracketed_v6[_i], err ? err : "(no err)");
 }
 END_TEST
 
@@ -473,6 +509,96 @@ START_TEST(hold_down_after_connect_timeout)
 }
 END_TEST
 
+/* ---- IPv6: a server listening on ::1 only ---- */
+
+/* A free TCP port on ::1, or 0 when this host has no IPv6 loopback. */
+static int free_port_v6(void)
+{
+    struct sockaddr_in6 sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), port = 0;
+
+    if (fd < 0)
+        return 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin6_port);
+    close(fd);
+    return port;
+}
+
+static void exec_v6_server(const test_redis_t *r)
+{
+    char port[16], logfile[300];
+
+    snprintf(port, sizeof(port), "%d", r->port);
+    snprintf(logfile, sizeof(logfile), "%s/redis.log", r->dir);
+    execlp(tr_server_path(), tr_server_path(), "--port", port, "--bind", "::1", "--save", "",
+           "--appendonly", "no", "--dir", r->dir, "--logfile", logfile, "--daemonize", "no",
+           (char *)NULL);
+    _exit(127);
+}
+
+/* Starts srv on [::1]:port (teardown stops it like the others); 0 when
+ * this host has no IPv6 loopback. */
+static int start_v6_server(void)
+{
+    pid_t parent = getpid();
+
+    tr_init(&srv, "v6");
+    if ((srv.port = free_port_v6()) == 0)
+        return 0;
+    srv.owner = parent;
+    srv.pid = fork();
+    ck_assert_int_ge(srv.pid, 0);
+    if (srv.pid == 0) {
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        if (getppid() != parent)
+            _exit(126);
+        exec_v6_server(&srv);
+    }
+    return srv.port;
+}
+
+/* Pings through the pool until the server answers (5 s). */
+static void wait_pool_ping(asst_redis_pool_t *rp)
+{
+    long deadline = tr_now_ms() + 5000;
+    int status;
+
+    while (!pool_ping(rp)) {
+        if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
+            srv.pid = 0;
+            ck_abort_msg("redis-server --bind ::1 exited; see %s/redis.log", srv.dir);
+        }
+        ck_assert_msg(tr_now_ms() < deadline, "no PONG through [::1]:%d within 5 s", srv.port);
+        tr_sleep_ms(ASST_REDIS_HOLD_DOWN_USEC / 1000);
+    }
+}
+
+START_TEST(connect_bracketed_ipv6)
+{
+    int port = start_v6_server();
+    const char *addr, *err = NULL;
+    asst_redis_pool_t *rp;
+
+    if (!port) {
+        fprintf(stderr, "connect_bracketed_ipv6 skipped: no IPv6 loopback (::1) here\n");
+        return;
+    }
+    addr = apr_psprintf(pool, "[::1]:%d", port);
+    rp = asst_redis_pool_open(pool, addr, NULL, 1000, 1, NULL, &err);
+    ck_assert_msg(rp != NULL, "%s: %s", addr, err ? err : "(no err)");
+    wait_pool_ping(rp);
+    ck_assert_uint_eq(stats_of(rp).open, 1);
+}
+END_TEST
+
 static Suite *redis_suite(void)
 {
     Suite *s = suite_create("redis");
@@ -481,6 +607,7 @@ static Suite *redis_suite(void)
     TCase *auth = tcase_create("pool-auth");
     TCase *fail = tcase_create("pool-failure");
     TCase *hold = tcase_create("pool-hold-down");
+    TCase *v6 = tcase_create("pool-ipv6");
 
     tcase_add_checked_fixture(parse, setup, teardown);
     tcase_add_test(parse, parse_host_port);
@@ -488,7 +615,11 @@ static Suite *redis_suite(void)
     tcase_add_test(parse, parse_ipv6);
     tcase_add_test(parse, parse_unix);
     tcase_add_test(parse, parse_port_bounds);
+    tcase_add_test(parse, parse_ipv6_without_port);
+    tcase_add_test(parse, parse_ipv6_long);
     tcase_add_loop_test(parse, parse_bad, 0, (int)(sizeof(bad_addrs) / sizeof(bad_addrs[0])));
+    tcase_add_loop_test(parse, parse_bare_ipv6_says_brackets, 0,
+                        (int)(sizeof(unbracketed_v6) / sizeof(unbracketed_v6[0])));
     suite_add_tcase(s, parse);
 
     tcase_add_unchecked_fixture(unix_tc, tr_base_setup, tr_base_teardown);
@@ -520,6 +651,12 @@ static Suite *redis_suite(void)
     tcase_set_timeout(hold, 30);
     tcase_add_test(hold, hold_down_after_connect_timeout);
     suite_add_tcase(s, hold);
+
+    tcase_add_unchecked_fixture(v6, tr_base_setup, tr_base_teardown);
+    tcase_add_checked_fixture(v6, setup, teardown);
+    tcase_set_timeout(v6, 30);
+    tcase_add_test(v6, connect_bracketed_ipv6);
+    suite_add_tcase(s, v6);
     return s;
 }
 
