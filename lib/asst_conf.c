@@ -88,6 +88,21 @@ static const char *check_string(apr_pool_t *p, asst_conf_kind_t kind, const char
     return NULL;
 }
 
+/* An integer kind, within def->choices ("min..max") when it has one. */
+static const char *parse_number(apr_pool_t *p, const asst_conf_def_t *def, const char *value,
+                                long *out)
+{
+    long v, lo, hi;
+    const char *err = asst_conf_parse_long(value, def->kind == ASST_CONF_POSITIVE, &v);
+
+    if (err)
+        return err;
+    if (def->choices && sscanf(def->choices, "%ld..%ld", &lo, &hi) == 2 && (v < lo || v > hi))
+        return apr_psprintf(p, "must be between %ld and %ld", lo, hi);
+    *out = v;
+    return NULL;
+}
+
 const char *asst_conf_parse_value(apr_pool_t *p, const asst_conf_def_t *def, const char *value,
                                   void *conf)
 {
@@ -96,9 +111,8 @@ const char *asst_conf_parse_value(apr_pool_t *p, const asst_conf_def_t *def, con
 
     switch (def->kind) {
     case ASST_CONF_INT:
-        return asst_conf_parse_long(value, 0, field);
     case ASST_CONF_POSITIVE:
-        return asst_conf_parse_long(value, 1, field);
+        return parse_number(p, def, value, field);
     case ASST_CONF_ENUM:
         return parse_enum(p, def, value, field);
     case ASST_CONF_SECRET_FILE:
@@ -143,9 +157,10 @@ static char *unquote(char *v)
     return v;
 }
 
-/* Returns NULL, or the error for this logical line (without position). */
+/* Returns NULL, or the error for this logical line (without position);
+ * *applied is the directive it set, if any. */
 static const char *apply_line(apr_pool_t *p, char *line, const asst_conf_def_t *defs, int ndefs,
-                              void *conf)
+                              void *conf, const asst_conf_def_t **applied)
 {
     char *s = trim(line), *value;
     const asst_conf_def_t *def;
@@ -162,6 +177,7 @@ static const char *apply_line(apr_pool_t *p, char *line, const asst_conf_def_t *
     value = unquote(value);
     if ((err = asst_conf_parse_value(p, def, value, conf)) != NULL)
         return apr_psprintf(p, "%s: %s", def->name, err);
+    *applied = def;
     return NULL;
 }
 
@@ -216,10 +232,18 @@ static int read_logical_line(apr_pool_t *p, FILE *f, char **line, int *lineno, i
 int asst_conf_load(apr_pool_t *p, const char *path, const asst_conf_def_t *defs, int ndefs,
                    void *conf, const char **err)
 {
+    return asst_conf_load_lines(p, path, defs, ndefs, conf, NULL, err);
+}
+
+int asst_conf_load_lines(apr_pool_t *p, const char *path, const asst_conf_def_t *defs, int ndefs,
+                         void *conf, int *lines, const char **err)
+{
     FILE *f;
     char *line;
     int lineno, next = 1, rc = 0;
 
+    if (lines)
+        memset(lines, 0, sizeof(*lines) * (size_t)ndefs);
     if (apply_defaults(p, defs, ndefs, conf, err) != 0)
         return -1;
     if (!(f = fopen(path, "r"))) {
@@ -227,11 +251,14 @@ int asst_conf_load(apr_pool_t *p, const char *path, const asst_conf_def_t *defs,
         return -1;
     }
     while (rc == 0 && read_logical_line(p, f, &line, &lineno, &next)) {
-        const char *e = apply_line(p, line, defs, ndefs, conf);
+        const asst_conf_def_t *applied = NULL;
+        const char *e = apply_line(p, line, defs, ndefs, conf, &applied);
         if (e) {
             *err = apr_psprintf(p, "%s:%d: %s", path, lineno, e);
             rc = -1;
         }
+        if (applied && lines)
+            lines[applied - defs] = lineno;
     }
     fclose(f);
     return rc;

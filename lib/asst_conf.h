@@ -25,7 +25,7 @@ typedef struct {
     asst_conf_kind_t kind;
     apr_size_t offset;       /* of the field in the caller's struct */
     const char *dflt;        /* parsed like a value before the file; NULL: unset */
-    const char *choices;     /* ASST_CONF_ENUM only */
+    const char *choices;     /* ENUM: "a|b|c"; INT, POSITIVE: "min..max" or NULL */
     const char *syntax;
     const char *help;
 } asst_conf_def_t;
@@ -34,6 +34,11 @@ typedef struct {
  * "file:line: message" (or "file: message" when the file cannot be read). */
 int asst_conf_load(apr_pool_t *p, const char *path, const asst_conf_def_t *defs, int ndefs,
                    void *conf, const char **err);
+
+/* The same; lines[i] (ndefs of them, or NULL) is then the line that last
+ * set defs[i], 0 when it kept its default: for checks across directives. */
+int asst_conf_load_lines(apr_pool_t *p, const char *path, const asst_conf_def_t *defs, int ndefs,
+                         void *conf, int *lines, const char **err);
 
 /* Parses one value of a kind; returns NULL or an error message without
  * file and line. Shared with httpd's directive handlers. */

@@ -60,6 +60,11 @@ static asst_twilio_t *make_twilio(apr_pool_t *p, const asst_worker_conf_t *conf)
     tc.auth_token = conf->twilio_auth_token;
     tc.from = conf->twilio_from;
     tc.messaging_service_sid = conf->twilio_messaging_service_sid;
+    tc.timeout_ms = conf->twilio_timeout;
+    tc.breaker_failure_rate = (int)conf->twilio_breaker_failure_rate;
+    tc.breaker_window = (int)conf->twilio_breaker_window;
+    tc.breaker_min_calls = (int)conf->twilio_breaker_min_calls;
+    tc.breaker_cooldown_ms = conf->twilio_breaker_cooldown;
     tc.status_callback_url = conf->twilio_status_callback_url;
     return asst_twilio_create(p, &tc);
 }

@@ -9,6 +9,8 @@
     { #name, ASST_CONF_##kind, APR_OFFSETOF(asst_worker_conf_t, field), dflt, choices, syntax, help },
 static const asst_conf_def_t defs[] = { ASST_WORKER_DIRECTIVES(DEF_ROW) };
 #define NDEFS ((int)(sizeof(defs) / sizeof(defs[0])))
+#define DEF_INDEX(name, kind, field, dflt, choices, syntax, help) DEF_##name,
+enum { ASST_WORKER_DIRECTIVES(DEF_INDEX) DEF_COUNT };
 
 /* Rules that involve more than one directive. */
 static const char *cross_check(const asst_worker_conf_t *c)
@@ -22,17 +24,37 @@ static const char *cross_check(const asst_worker_conf_t *c)
     return NULL;
 }
 
+/* The later of two directives' lines: the one that made them disagree. */
+static int later(const int *lines, int a, int b)
+{
+    return lines[a] > lines[b] ? lines[a] : lines[b];
+}
+
+/* A breaker that needs more calls than its window holds could never open. */
+static const char *breaker_check(apr_pool_t *p, const asst_worker_conf_t *c, const int *lines)
+{
+    if (c->twilio_breaker_min_calls <= c->twilio_breaker_window)
+        return NULL;
+    return apr_psprintf(p, "%s:%d: TwilioBreakerMinCalls (%ld) must not exceed "
+                        "TwilioBreakerWindow (%ld)", c->path,
+                        later(lines, DEF_TwilioBreakerMinCalls, DEF_TwilioBreakerWindow),
+                        c->twilio_breaker_min_calls, c->twilio_breaker_window);
+}
+
 asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const char **err)
 {
     apr_pool_t *sub;
     asst_worker_conf_t *c;
     const char *problem;
+    int lines[DEF_COUNT];
 
     apr_pool_create(&sub, p);
     c = apr_pcalloc(sub, sizeof(*c));
     c->pool = sub;
     c->path = apr_pstrdup(sub, path);
-    if (asst_conf_load(sub, path, defs, NDEFS, c, err) != 0)
+    if (asst_conf_load_lines(sub, path, defs, NDEFS, c, lines, err) != 0)
+        goto fail;
+    if ((*err = breaker_check(sub, c, lines)) != NULL)
         goto fail;
     if ((problem = cross_check(c)) != NULL) {
         *err = apr_psprintf(p, "%s: %s", path, problem);

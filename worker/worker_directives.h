@@ -3,7 +3,8 @@
 
 /* The one table of worker.conf directives: parsing, defaults and
  * docs/worker.conf.md (`assistant-worker --print-directives`).
- * X(Name, kind, field, default, choices, syntax, help) */
+ * X(Name, kind, field, default, choices, syntax, help); choices: "a|b|c" for
+ * ENUM, an optional "min..max" for INT and POSITIVE. */
 #define ASST_WORKER_DIRECTIVES(X)                                                          \
     X(Workers, POSITIVE, workers, "2", NULL, "n", "Agent children the master keeps running.") \
     X(Database, STRING, database, "dbname=assistant", NULL, "conninfo | URI",                \
@@ -27,6 +28,21 @@
       "Base of Twilio's REST API; tests point it at a local fake.")                        \
     X(TwilioStatusCallbackURL, URL, twilio_status_callback_url, NULL, NULL, "URL",         \
       "Where Twilio posts delivery status (an assistant-status location).")                \
+    X(TwilioTimeout, POSITIVE, twilio_timeout, "10000", NULL, "ms",                        \
+      "Longest one send to Twilio may take, connecting included; then it is a failure "     \
+      "and the reply is retried.")                                                         \
+    X(TwilioBreakerFailureRate, POSITIVE, twilio_breaker_failure_rate, "90", "1..100",     \
+      "percent", "The circuit to Twilio opens when this share of the last "                \
+      "TwilioBreakerWindow sends failed (timeout, connection error, 5xx; a 429 does not "   \
+      "count), and sends fail fast for TwilioBreakerCooldown.")                            \
+    X(TwilioBreakerWindow, POSITIVE, twilio_breaker_window, "12", "1..100", "sends",       \
+      "How many of the latest sends (per process) the failure rate is taken over.")        \
+    X(TwilioBreakerMinCalls, POSITIVE, twilio_breaker_min_calls, "10", NULL, "sends",      \
+      "Sends recorded before the circuit may open (at most TwilioBreakerWindow); with "    \
+      "Twilio down from the start it opens after this many.")                              \
+    X(TwilioBreakerCooldown, POSITIVE, twilio_breaker_cooldown, "5000", NULL, "ms",        \
+      "How long an open circuit fails fast; then up to 3 probe sends go out, and it "      \
+      "closes unless TwilioBreakerFailureRate of them fail.")                              \
     X(SignupPolicy, ENUM, signup_policy, "pairing", "open|pairing|closed", "policy",       \
       "Unknown numbers: open = become users, pairing = get a code an operator approves, "  \
       "closed = ignored.")                                                                 \

@@ -8,8 +8,10 @@
 
 Fixtures:
   fake_twilio        the session's fake Twilio (one process, --status-callbacks,
-                     reset before every test): .url, .requests(), .sent(to=None),
-                     .faults(dict=None) (get, or replace), .reset()
+                     reset before every test): .url, .requests(method="POST"),
+                     .sent(to=None),
+                     .faults(dict=None) (get, or replace), .reset(),
+                     .hold(count, ms), .inflight()
   assistant_factory  make(redis=None, spool=True, mpm=None, **directives) -> Path:
                      a migrated database, Apache, the worker (started) and
                      worker.conf pointing at all of them; directives override
@@ -180,9 +182,10 @@ class FakeTwilio:
         r.raise_for_status()
         return r.json()
 
-    def requests(self, session=None):
-        """Every POST to Messages.json, oldest first (failed ones included)."""
-        return self._get("/_fake/requests", session)
+    def requests(self, session=None, method="POST"):
+        """Every POST to Messages.json, oldest first (failed ones included);
+        method="GET": the GET Messages.json lists instead, None: both."""
+        return self._get("/_fake/requests" + ("?method=" + method if method else ""), session)
 
     def sent(self, to=None, body=None):
         """The POSTs the fake accepted (HTTP 201), optionally to one number
@@ -199,6 +202,14 @@ class FakeTwilio:
 
     def reset(self):
         return self._post("/_fake/reset")
+
+    def hold(self, count=1, ms=2000):
+        """The next `count` sends the fake accepts are answered `ms` later."""
+        return self._post("/_fake/hold", {"count": count, "ms": ms})
+
+    def inflight(self, session=None):
+        """The sends being answered right now: [{peer, since, to, status, sid}]."""
+        return self._get("/_fake/inflight", session)
 
 
 @pytest.fixture(scope="session")
@@ -296,7 +307,7 @@ class Path:
 
     def wait_outbox_settled(self, timeout=15):
         ok = stack.wait_for(lambda: self.value(
-            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')") == "0",
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'unknown')") == "0",
             timeout, 0.1)
         assert ok, "outbox not settled after %ss: %s" % (timeout, self.outbox_rows())
 

@@ -1,7 +1,9 @@
-/* Unit tests for worker/net/http.c: the retry policy, Retry-After, the
- * circuit breaker (time injected) and form encoding; all pure except the
- * last case, which dials a loopback port nothing listens on. */
+/* Unit tests for worker/net/http.c: the retry policy, Retry-After, what
+ * counts for the breaker, form encoding; all pure except the client
+ * cases, which dial a loopback port nothing listens on. The breaker itself
+ * is test_breaker.c. */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -130,105 +132,6 @@ START_TEST(retry_after_invalid)
 }
 END_TEST
 
-/* ---- circuit breaker ---- */
-
-START_TEST(breaker_opens_after_threshold)
-{
-    asst_breaker_t b;
-    int i;
-
-    asst_breaker_init(&b, 3, 1000);
-    for (i = 0; i < 2; i++) {
-        ck_assert_int_eq(asst_breaker_allow(&b, 0), 1);
-        ck_assert_int_eq(asst_breaker_record(&b, 0, 0), ASST_BREAKER_CLOSED);
-    }
-    ck_assert_int_eq(asst_breaker_allow(&b, 0), 1);
-    ck_assert_int_eq(asst_breaker_record(&b, 0, 10), ASST_BREAKER_OPEN);
-    ck_assert_int_eq(asst_breaker_allow(&b, 10), 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1009), 0);
-    ck_assert_int_eq(b.state, ASST_BREAKER_OPEN);
-}
-END_TEST
-
-START_TEST(breaker_success_resets_count)
-{
-    asst_breaker_t b;
-
-    asst_breaker_init(&b, 3, 1000);
-    asst_breaker_record(&b, 0, 0);
-    asst_breaker_record(&b, 0, 0);
-    asst_breaker_record(&b, 1, 0);
-    asst_breaker_record(&b, 0, 0);
-    ck_assert_int_eq(asst_breaker_record(&b, 0, 0), ASST_BREAKER_CLOSED);
-    ck_assert_int_eq(asst_breaker_record(&b, 0, 0), ASST_BREAKER_OPEN);
-}
-END_TEST
-
-START_TEST(breaker_half_open_one_probe)
-{
-    asst_breaker_t b;
-
-    asst_breaker_init(&b, 1, 1000);
-    asst_breaker_record(&b, 0, 100);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1099), 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1100), 1);       /* the probe */
-    ck_assert_int_eq(b.state, ASST_BREAKER_HALF_OPEN);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1101), 0);       /* only one */
-    ck_assert_int_eq(asst_breaker_allow(&b, 1500), 0);
-}
-END_TEST
-
-START_TEST(breaker_probe_success_closes)
-{
-    asst_breaker_t b;
-
-    asst_breaker_init(&b, 2, 1000);
-    asst_breaker_record(&b, 0, 0);
-    asst_breaker_record(&b, 0, 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1000), 1);
-    ck_assert_int_eq(asst_breaker_record(&b, 1, 1001), ASST_BREAKER_CLOSED);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1002), 1);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1003), 1);
-    /* a fresh count: one failure does not re-open a threshold-2 breaker */
-    ck_assert_int_eq(asst_breaker_record(&b, 0, 1004), ASST_BREAKER_CLOSED);
-}
-END_TEST
-
-START_TEST(breaker_probe_failure_reopens)
-{
-    asst_breaker_t b;
-
-    asst_breaker_init(&b, 5, 1000);
-    b.failures = 4;
-    asst_breaker_record(&b, 0, 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1000), 1);
-    ck_assert_int_eq(asst_breaker_record(&b, 0, 1200), ASST_BREAKER_OPEN);   /* one strike */
-    ck_assert_int_eq(asst_breaker_allow(&b, 2199), 0);        /* a full cool-down again */
-    ck_assert_int_eq(asst_breaker_allow(&b, 2200), 1);
-    ck_assert_int_eq(asst_breaker_record(&b, 1, 2201), ASST_BREAKER_CLOSED);
-}
-END_TEST
-
-START_TEST(breaker_lost_probe_does_not_wedge)
-{
-    asst_breaker_t b;
-
-    asst_breaker_init(&b, 1, 1000);
-    asst_breaker_record(&b, 0, 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 1000), 1);       /* probe never reports */
-    ck_assert_int_eq(asst_breaker_allow(&b, 1999), 0);
-    ck_assert_int_eq(asst_breaker_allow(&b, 2000), 1);
-}
-END_TEST
-
-START_TEST(breaker_state_names)
-{
-    ck_assert_str_eq(asst_breaker_state_name(ASST_BREAKER_CLOSED), "closed");
-    ck_assert_str_eq(asst_breaker_state_name(ASST_BREAKER_OPEN), "open");
-    ck_assert_str_eq(asst_breaker_state_name(ASST_BREAKER_HALF_OPEN), "half-open");
-}
-END_TEST
-
 /* ---- classification and encoding ---- */
 
 START_TEST(retryable_statuses)
@@ -255,6 +158,33 @@ START_TEST(retryable_statuses)
     ck_assert_int_eq(asst_http_retryable(&r), 1);
     r.result = ASST_HTTP_CIRCUIT_OPEN;
     ck_assert_int_eq(asst_http_retryable(&r), 1);
+}
+END_TEST
+
+START_TEST(breaker_outcomes)
+{
+    asst_http_response_t r = { 0 };
+
+    r.result = ASST_HTTP_OK;
+    r.status = 201;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_SUCCESS);
+    r.status = 400;          /* a bad request: the provider is up */
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_SUCCESS);
+    r.status = 401;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_SUCCESS);
+    r.status = 429;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_UNCOUNTED);
+    r.status = 500;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_FAILURE);
+    r.status = 503;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_FAILURE);
+    r.status = 0;
+    r.result = ASST_HTTP_TIMEOUT;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_FAILURE);
+    r.result = ASST_HTTP_CONNECT;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_FAILURE);
+    r.result = ASST_HTTP_ERROR;
+    ck_assert_int_eq(asst_http_breaker_outcome(&r), ASST_BREAKER_FAILURE);
 }
 END_TEST
 
@@ -292,7 +222,8 @@ static apr_int64_t fake_clock(void *baton)
 START_TEST(client_breaker_fails_fast)
 {
     asst_http_conf_t conf = { .name = "test", .connect_timeout_ms = 1000, .timeout_ms = 2000,
-                              .breaker_threshold = 2, .breaker_cooldown_ms = 5000,
+                              .breaker_failure_rate = 50, .breaker_window = 2,
+                              .breaker_min_calls = 2, .breaker_cooldown_ms = 5000,
                               .clock = fake_clock, .clock_baton = &fake_now };
     asst_http_client_t *c = asst_http_client_create(pool, &conf);
     asst_http_request_t req = { .method = "GET" };
@@ -308,11 +239,15 @@ START_TEST(client_breaker_fails_fast)
     ck_assert_int_eq(asst_http_breaker_state(c), ASST_BREAKER_CLOSED);
     ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CONNECT);
     ck_assert_int_eq(asst_http_breaker_state(c), ASST_BREAKER_OPEN);
+    fake_now = 1500;
     ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CIRCUIT_OPEN);
     ck_assert_int_eq(asst_http_retryable(&res), 1);
+    ck_assert_int_eq(res.retry_after_ms, 3500);              /* the cool-down's rest */
     fake_now = 5000;
-    ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CONNECT);  /* probe */
-    ck_assert_int_eq(asst_http_breaker_state(c), ASST_BREAKER_OPEN);
+    ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CONNECT);  /* probes */
+    ck_assert_int_eq(asst_http_breaker_state(c), ASST_BREAKER_HALF_OPEN);
+    ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CONNECT);
+    ck_assert_int_eq(asst_http_breaker_state(c), ASST_BREAKER_OPEN);    /* 2 of 3 failed */
     ck_assert_int_eq(asst_http_request(c, pool, &req, &res), ASST_HTTP_CIRCUIT_OPEN);
     close(fd);
 }
@@ -336,7 +271,6 @@ static Suite *http_suite(void)
     Suite *s = suite_create("http");
     TCase *backoff = tcase_create("backoff");
     TCase *ra = tcase_create("retry_after");
-    TCase *breaker = tcase_create("breaker");
     TCase *misc = tcase_create("encoding");
     TCase *client = tcase_create("client");
 
@@ -353,17 +287,9 @@ static Suite *http_suite(void)
     tcase_add_test(ra, retry_after_invalid);
     suite_add_tcase(s, ra);
 
-    tcase_add_test(breaker, breaker_opens_after_threshold);
-    tcase_add_test(breaker, breaker_success_resets_count);
-    tcase_add_test(breaker, breaker_half_open_one_probe);
-    tcase_add_test(breaker, breaker_probe_success_closes);
-    tcase_add_test(breaker, breaker_probe_failure_reopens);
-    tcase_add_test(breaker, breaker_lost_probe_does_not_wedge);
-    tcase_add_test(breaker, breaker_state_names);
-    suite_add_tcase(s, breaker);
-
     tcase_add_checked_fixture(misc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(misc, retryable_statuses);
+    tcase_add_test(misc, breaker_outcomes);
     tcase_add_test(misc, form_encoding);
     suite_add_tcase(s, misc);
 

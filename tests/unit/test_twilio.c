@@ -384,7 +384,9 @@ START_TEST(permanent_errors_do_not_open_the_breaker)
     int i;
 
     conf.auth_token = "wrong";
-    conf.breaker_threshold = 2;
+    conf.breaker_failure_rate = 50;
+    conf.breaker_window = 2;
+    conf.breaker_min_calls = 2;
     tw = twilio(&conf);
     for (i = 0; i < 4; i++)
         ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_PERMANENT);
@@ -476,7 +478,9 @@ START_TEST(breaker_opens_fails_fast_and_recovers)
     asst_twilio_result_t res;
     int i;
 
-    conf.breaker_threshold = 3;
+    conf.breaker_failure_rate = 100;
+    conf.breaker_window = 3;
+    conf.breaker_min_calls = 3;
     conf.breaker_cooldown_ms = 10000;
     conf.clock = fake_clock;
     tw = twilio(&conf);
@@ -486,9 +490,11 @@ START_TEST(breaker_opens_fails_fast_and_recovers)
     ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
 
     for (i = 0; i < 5; i++) {
+        fake_now = i * 1000;
         ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
         ck_assert_int_eq(res.transport, ASST_HTTP_CIRCUIT_OPEN);
         ck_assert_int_eq(res.http_status, 0);
+        ck_assert_int_eq(res.retry_after_ms, 10000 - fake_now);   /* not before the probe */
     }
     ck_assert_int_eq(fake_count(), 3);        /* nothing reached Twilio */
 
@@ -504,27 +510,87 @@ START_TEST(breaker_opens_fails_fast_and_recovers)
 }
 END_TEST
 
-START_TEST(breaker_failed_probe_reopens)
+START_TEST(breaker_failed_probes_reopen)
 {
     asst_twilio_conf_t conf = base_conf();
     asst_twilio_t *tw;
     asst_twilio_result_t res;
 
-    conf.breaker_threshold = 2;
+    conf.breaker_failure_rate = 50;
+    conf.breaker_window = 2;
+    conf.breaker_min_calls = 2;
     conf.breaker_cooldown_ms = 1000;
     conf.clock = fake_clock;
     tw = twilio(&conf);
-    fake_faults("{\"rate_429\": 1}");
+    fake_faults("{\"fail_rate_5xx\": 1, \"status_5xx\": 503}");
     asst_twilio_send(tw, pool, TO, "x", &res);
     asst_twilio_send(tw, pool, TO, "x", &res);
     ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
     fake_now = 1000;
-    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "probe", &res), ASST_TWILIO_RETRY);
-    ck_assert_int_eq(res.http_status, 429);
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "probe 1", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 503);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_HALF_OPEN);
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "probe 2", &res), ASST_TWILIO_RETRY);
     ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
     ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
     ck_assert_int_eq(res.transport, ASST_HTTP_CIRCUIT_OPEN);
-    ck_assert_int_eq(fake_count(), 3);
+    ck_assert_int_eq(fake_count(), 4);
+}
+END_TEST
+
+/* ---- 429: that send waits, it is not an outage ---- */
+
+START_TEST(rate_limit_slows_that_send_only)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    asst_twilio_result_t res;
+
+    conf.clock = fake_clock;
+    tw = twilio(&conf);
+    fake_faults("{\"rate_429\": 1, \"retry_after\": 3}");
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "first", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 429);
+    ck_assert_int_eq(res.retry_after_ms, 3000);          /* this message waits as asked */
+    fake_faults("{}");
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "second", &res), ASST_TWILIO_SENT);
+    ck_assert_int_eq(fake_count(), 2);                   /* the next one is not held up */
+}
+END_TEST
+
+START_TEST(rate_limit_without_retry_after_waits_a_second)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_result_t res;
+
+    fake_faults("{\"rate_429\": 1}");
+    ck_assert_int_eq(asst_twilio_send(twilio(&conf), pool, TO, "x", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 429);
+    ck_assert_int_eq(res.retry_after_ms, ASST_HTTP_429_WAIT_MS);
+    ck_assert_int_eq(asst_http_backoff_ms(1000, 300000, 1, res.retry_after_ms, 0), ASST_HTTP_429_WAIT_MS);
+}
+END_TEST
+
+START_TEST(rate_limit_never_opens_the_breaker)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    asst_twilio_result_t res;
+    int i;
+
+    conf.breaker_failure_rate = 50;
+    conf.breaker_window = 2;
+    conf.breaker_min_calls = 2;
+    conf.clock = fake_clock;
+    tw = twilio(&conf);
+    fake_faults("{\"rate_429\": 1, \"retry_after\": 1}");
+    for (i = 0; i < 6; i++) {
+        fake_now = i * 1000;
+        ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+        ck_assert_int_eq(res.http_status, 429);
+        ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_CLOSED);
+    }
+    ck_assert_int_eq(fake_count(), 6);
 }
 END_TEST
 
@@ -556,6 +622,122 @@ START_TEST(classify_unparseable_replies)
 }
 END_TEST
 
+/* ---- looking up what Twilio's log holds ---- */
+
+static const char *sent_sid(asst_twilio_t *tw, const char *to, const char *body)
+{
+    asst_twilio_result_t res;
+
+    ck_assert_int_eq(asst_twilio_send(tw, pool, to, body, &res), ASST_TWILIO_SENT);
+    return res.sid;
+}
+
+static apr_array_header_t *find(asst_twilio_t *tw, const char *to, const char *body, apr_time_t since)
+{
+    apr_array_header_t *found = NULL;
+    asst_twilio_result_t res;
+
+    ck_assert_int_eq(asst_twilio_find_sent(tw, pool, to, body, since, &found, &res), 0);
+    return found;
+}
+
+static const char *found_sid(const apr_array_header_t *found, int i)
+{
+    return APR_ARRAY_IDX(found, i, asst_twilio_logged_t).sid;
+}
+
+static int list_requests(void)
+{
+    json_object *list = fake_requests();
+    int n = 0;
+
+    for (size_t i = 0; i < json_object_array_length(list); i++)
+        n += strcmp(field(request_at(list, (int)i), "method"), "GET") == 0;
+    return n;
+}
+
+START_TEST(lookup_finds_exactly_our_message)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+    apr_time_t since = apr_time_now() - apr_time_from_sec(60);
+    const char *first = sent_sid(tw, TO, "same words");
+    apr_array_header_t *found;
+
+    sent_sid(tw, TO, "other words");
+    sent_sid(tw, "+15559876543", "same words");
+    found = find(tw, TO, "same words", since);
+    ck_assert_int_eq(found->nelts, 1);
+    ck_assert_str_eq(found_sid(found, 0), first);
+    ck_assert_str_eq(APR_ARRAY_IDX(found, 0, asst_twilio_logged_t).status, "queued");
+    ck_assert_int_eq(find(tw, TO, "same word", since)->nelts, 0);
+    ck_assert_int_eq(find(tw, "+15550000009", "same words", since)->nelts, 0);
+    ck_assert_int_eq(list_requests(), 3);
+}
+END_TEST
+
+START_TEST(lookup_lists_newest_first_across_pages)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+    const char *sids[45];
+    apr_array_header_t *found;
+
+    for (int i = 0; i < 45; i++)
+        sids[i] = sent_sid(tw, TO, "again");
+    found = find(tw, TO, "again", apr_time_now() - apr_time_from_sec(60));
+    ck_assert_int_eq(found->nelts, 45);
+    ck_assert_str_eq(found_sid(found, 0), sids[44]);
+    ck_assert_str_eq(found_sid(found, 44), sids[0]);
+    ck_assert_int_eq(list_requests(), 3);              /* pages of 20 */
+}
+END_TEST
+
+START_TEST(lookup_stops_at_messages_older_than_the_send)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+
+    for (int i = 0; i < 30; i++)
+        sent_sid(tw, TO, "before");
+    ck_assert_int_eq(find(tw, TO, "before", apr_time_now() + apr_time_from_sec(5))->nelts, 0);
+    ck_assert_int_eq(list_requests(), 1);              /* page 1 reached `since` */
+}
+END_TEST
+
+START_TEST(lookup_with_a_messaging_service)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw;
+    json_object *list;
+    const char *sid;
+
+    conf.messaging_service_sid = "MG0123456789abcdef0123456789abcdef";
+    tw = twilio(&conf);
+    sid = sent_sid(tw, TO, "via the service");
+    ck_assert_str_eq(found_sid(find(tw, TO, "via the service", apr_time_now() - apr_time_from_sec(60)), 0),
+                     sid);
+    list = fake_requests();
+    ck_assert_ptr_null(strstr(field(request_at(list, 1), "path"), "From="));
+}
+END_TEST
+
+START_TEST(lookup_failure_says_nothing_is_known)
+{
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+    apr_array_header_t *found = NULL;
+    asst_twilio_result_t res;
+
+    sent_sid(tw, TO, "x");
+    fake_faults("{\"list_fail_rate\": 1, \"status_5xx\": 503}");
+    ck_assert_int_eq(asst_twilio_find_sent(tw, pool, TO, "x", 0, &found, &res), -1);
+    ck_assert_ptr_null(found);
+    ck_assert_int_eq(res.outcome, ASST_TWILIO_RETRY);
+    ck_assert_int_eq(res.http_status, 503);
+}
+END_TEST
+
 static Suite *twilio_suite(void)
 {
     Suite *s = suite_create("twilio");
@@ -563,8 +745,9 @@ static Suite *twilio_suite(void)
     TCase *perm = tcase_create("permanent");
     TCase *retry = tcase_create("retryable");
     TCase *breaker = tcase_create("breaker");
-
-    TCase *all[] = { send, perm, retry, breaker };
+    TCase *throttle = tcase_create("throttle");
+    TCase *lookup = tcase_create("lookup");
+    TCase *all[] = { send, perm, retry, breaker, throttle, lookup };
     size_t i;
 
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -593,8 +776,20 @@ static Suite *twilio_suite(void)
     suite_add_tcase(s, retry);
 
     tcase_add_test(breaker, breaker_opens_fails_fast_and_recovers);
-    tcase_add_test(breaker, breaker_failed_probe_reopens);
+    tcase_add_test(breaker, breaker_failed_probes_reopen);
     suite_add_tcase(s, breaker);
+
+    tcase_add_test(throttle, rate_limit_slows_that_send_only);
+    tcase_add_test(throttle, rate_limit_without_retry_after_waits_a_second);
+    tcase_add_test(throttle, rate_limit_never_opens_the_breaker);
+    suite_add_tcase(s, throttle);
+
+    tcase_add_test(lookup, lookup_finds_exactly_our_message);
+    tcase_add_test(lookup, lookup_lists_newest_first_across_pages);
+    tcase_add_test(lookup, lookup_stops_at_messages_older_than_the_send);
+    tcase_add_test(lookup, lookup_with_a_messaging_service);
+    tcase_add_test(lookup, lookup_failure_says_nothing_is_known);
+    suite_add_tcase(s, lookup);
     return s;
 }
 

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,10 +15,7 @@
 #include "net/http.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
-#define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_RESPONSE (64 * 1024)
-#define DEFAULT_BREAKER_THRESHOLD 5
-#define DEFAULT_BREAKER_COOLDOWN_MS 30000
 #define MAX_BACKOFF_MS ((apr_int64_t)1 << 31)
 
 struct asst_http_client {
@@ -97,59 +95,6 @@ apr_int64_t asst_http_parse_retry_after(const char *value, apr_time_t now)
     if (when == APR_DATE_BAD)
         return -1;
     return when > now ? (when - now) / 1000 : 0;
-}
-
-/* ---- circuit breaker ---- */
-
-void asst_breaker_init(asst_breaker_t *b, int threshold, apr_int64_t cooldown_ms)
-{
-    memset(b, 0, sizeof(*b));
-    b->threshold = threshold > 0 ? threshold : 1;
-    b->cooldown_ms = cooldown_ms > 0 ? cooldown_ms : 0;
-    b->state = ASST_BREAKER_CLOSED;
-}
-
-/* A half-open probe that never reported back frees the slot after another
- * cool-down, so a lost outcome cannot wedge the breaker. */
-int asst_breaker_allow(asst_breaker_t *b, apr_int64_t now_ms)
-{
-    if (b->state == ASST_BREAKER_CLOSED)
-        return 1;
-    if (now_ms - b->opened_at_ms < b->cooldown_ms)
-        return 0;
-    b->state = ASST_BREAKER_HALF_OPEN;
-    b->opened_at_ms = now_ms;
-    return 1;
-}
-
-static void breaker_open(asst_breaker_t *b, apr_int64_t now_ms)
-{
-    b->state = ASST_BREAKER_OPEN;
-    b->opened_at_ms = now_ms;
-    b->failures = 0;
-}
-
-asst_breaker_state_t asst_breaker_record(asst_breaker_t *b, int success, apr_int64_t now_ms)
-{
-    if (b->state == ASST_BREAKER_OPEN)
-        return b->state;
-    if (success) {
-        b->state = ASST_BREAKER_CLOSED;
-        b->failures = 0;
-    }
-    else if (b->state == ASST_BREAKER_HALF_OPEN || ++b->failures >= b->threshold)
-        breaker_open(b, now_ms);
-    return b->state;
-}
-
-const char *asst_breaker_state_name(asst_breaker_state_t state)
-{
-    switch (state) {
-    case ASST_BREAKER_CLOSED: return "closed";
-    case ASST_BREAKER_OPEN: return "open";
-    case ASST_BREAKER_HALF_OPEN: return "half-open";
-    }
-    return "?";
 }
 
 /* ---- encoding ---- */
@@ -250,13 +195,17 @@ static void apply_defaults(asst_http_conf_t *conf)
     if (conf->connect_timeout_ms <= 0)
         conf->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     if (conf->timeout_ms <= 0)
-        conf->timeout_ms = DEFAULT_TIMEOUT_MS;
+        conf->timeout_ms = ASST_HTTP_DEFAULT_TIMEOUT_MS;
     if (conf->max_response == 0)
         conf->max_response = DEFAULT_MAX_RESPONSE;
-    if (conf->breaker_threshold <= 0)
-        conf->breaker_threshold = DEFAULT_BREAKER_THRESHOLD;
+    if (conf->breaker_failure_rate <= 0)
+        conf->breaker_failure_rate = ASST_BREAKER_DEFAULT_FAILURE_RATE;
+    if (conf->breaker_window <= 0)
+        conf->breaker_window = ASST_BREAKER_DEFAULT_WINDOW;
+    if (conf->breaker_min_calls <= 0)
+        conf->breaker_min_calls = ASST_BREAKER_DEFAULT_MIN_CALLS;
     if (conf->breaker_cooldown_ms <= 0)
-        conf->breaker_cooldown_ms = DEFAULT_BREAKER_COOLDOWN_MS;
+        conf->breaker_cooldown_ms = ASST_BREAKER_DEFAULT_COOLDOWN_MS;
     if (!conf->clock)
         conf->clock = asst_clock_monotonic_ms;
 }
@@ -272,7 +221,8 @@ asst_http_client_t *asst_http_client_create(apr_pool_t *p, const asst_http_conf_
         asst_log(ASST_LOG_ERR, "ASST03007: %s: cannot create a curl handle", c->conf.name);
         return NULL;
     }
-    asst_breaker_init(&c->breaker, c->conf.breaker_threshold, c->conf.breaker_cooldown_ms);
+    asst_breaker_init(&c->breaker, c->conf.breaker_failure_rate, c->conf.breaker_window,
+                      c->conf.breaker_min_calls, c->conf.breaker_cooldown_ms);
     apr_pool_cleanup_register(p, c, client_cleanup, apr_pool_cleanup_null);
     return c;
 }
@@ -423,19 +373,37 @@ int asst_http_retryable(const asst_http_response_t *res)
     return res->result != ASST_HTTP_OK || res->status == 429 || res->status >= 500;
 }
 
+/* A 4xx other than 429 is about the request: the provider is up. */
+asst_breaker_outcome_t asst_http_breaker_outcome(const asst_http_response_t *res)
+{
+    if (res->result != ASST_HTTP_OK || res->status >= 500)
+        return ASST_BREAKER_FAILURE;
+    return res->status == 429 ? ASST_BREAKER_UNCOUNTED : ASST_BREAKER_SUCCESS;
+}
+
 static void note_breaker(asst_http_client_t *c, asst_breaker_state_t before, asst_breaker_state_t after)
 {
+    const asst_breaker_t *b = &c->breaker;
+
     if (before == after)
         return;
     if (after == ASST_BREAKER_CLOSED)
         asst_log(ASST_LOG_INFO, "ASST03005: %s: circuit closed, the provider answers again", c->conf.name);
     else if (before == ASST_BREAKER_HALF_OPEN)
-        asst_log(ASST_LOG_WARN, "ASST03006: %s: probe failed, circuit open again for %ld ms",
-                 c->conf.name, c->conf.breaker_cooldown_ms);
+        asst_log(ASST_LOG_WARN, "ASST03006: %s: %d of %d probes failed, circuit open again for %ld ms",
+                 c->conf.name, b->probe_failures, b->probes_reported, c->conf.breaker_cooldown_ms);
     else
-        asst_log(ASST_LOG_WARN, "ASST03003: %s: circuit open after %d consecutive failures, "
-                 "failing fast for %ld ms", c->conf.name, c->conf.breaker_threshold,
-                 c->conf.breaker_cooldown_ms);
+        asst_log(ASST_LOG_WARN, "ASST03003: %s: circuit open: %d of the last %d calls failed "
+                 "(%d%%, threshold %d%% of a %d-call window), failing fast for %ld ms",
+                 c->conf.name, b->failures, b->recorded, asst_breaker_failure_percent(b),
+                 b->failure_rate, b->window, c->conf.breaker_cooldown_ms);
+}
+
+/* A 429 makes that request wait; it says nothing about an outage. */
+static void wait_after_429(asst_http_response_t *res)
+{
+    if (res->status == 429 && res->retry_after_ms < ASST_HTTP_429_WAIT_MS)
+        res->retry_after_ms = ASST_HTTP_429_WAIT_MS;
 }
 
 static void log_outcome(asst_http_client_t *c, const asst_http_request_t *req,
@@ -484,27 +452,42 @@ static void perform(asst_http_client_t *c, apr_pool_t *p, const asst_http_reques
     curl_slist_free_all(headers);
 }
 
+/* 1 when req may go now; otherwise res says why not. */
+static int may_send(asst_http_client_t *c, const asst_http_request_t *req, asst_http_response_t *res)
+{
+    asst_breaker_state_t before = c->breaker.state;
+
+    if (!asst_breaker_allow(&c->breaker, now_ms(c))) {
+        res->result = ASST_HTTP_CIRCUIT_OPEN;
+        res->retry_after_ms = asst_breaker_wait_ms(&c->breaker, now_ms(c));
+        res->error = "nothing sent";
+        asst_log(ASST_LOG_DEBUG, "ASST03008: %s: circuit open, %s %s not sent",
+                 c->conf.name, req->method, req->url);
+        return 0;
+    }
+    if (c->breaker.state != before)
+        asst_log(ASST_LOG_INFO, "ASST03004: %s: circuit half-open, letting up to %d probes through",
+                 c->conf.name, ASST_BREAKER_PROBES);
+    return 1;
+}
+
 asst_http_result_t asst_http_request(asst_http_client_t *c, apr_pool_t *p,
                                      const asst_http_request_t *req, asst_http_response_t *res)
 {
-    asst_breaker_state_t before = c->breaker.state, after;
+    asst_breaker_state_t before, after;
+    asst_breaker_outcome_t outcome;
 
     memset(res, 0, sizeof(*res));
     res->body = "";
     res->retry_after_ms = -1;
-    if (!asst_breaker_allow(&c->breaker, now_ms(c))) {
-        res->result = ASST_HTTP_CIRCUIT_OPEN;
-        res->error = "nothing sent";
-        asst_log(ASST_LOG_DEBUG, "ASST03008: %s: circuit open, %s %s not sent",
-                 c->conf.name, req->method, req->url);
+    if (!may_send(c, req, res))
         return res->result;
-    }
-    if (c->breaker.state != before)
-        asst_log(ASST_LOG_INFO, "ASST03004: %s: circuit half-open, sending one probe", c->conf.name);
     before = c->breaker.state;
     perform(c, p, req, res);
     log_outcome(c, req, res);
-    after = asst_breaker_record(&c->breaker, !asst_http_retryable(res), now_ms(c));
+    outcome = asst_http_breaker_outcome(res);
+    wait_after_429(res);
+    after = asst_breaker_record(&c->breaker, outcome, now_ms(c));
     note_breaker(c, before, after);
     return res->result;
 }

@@ -5,11 +5,13 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "net/breaker.h"
+
 /* The one outbound HTTP client (libcurl). One client per provider, used by
  * one thread at a time: it keeps a curl easy handle so connections are
  * reused, applies connect and total timeouts, bounds the response it keeps,
- * parses Retry-After, and owns the provider's circuit breaker. Secrets
- * (the password, Authorization headers) are never logged; URLs are. */
+ * parses Retry-After, and owns the provider's circuit breaker. Secrets (the password, Authorization headers) are never
+ * logged; URLs are. */
 
 /* Milliseconds on a monotonic clock; injectable so tests control time. */
 typedef apr_int64_t asst_clock_fn(void *baton);
@@ -32,33 +34,6 @@ apr_uint32_t asst_http_random(void);
  * in the past is 0). -1 when value is NULL or unparseable. */
 apr_int64_t asst_http_parse_retry_after(const char *value, apr_time_t now);
 
-/* ---- circuit breaker (pure: time is an argument) ---- */
-
-typedef enum {
-    ASST_BREAKER_CLOSED,     /* calls go through */
-    ASST_BREAKER_OPEN,       /* calls fail fast until the cool-down ends */
-    ASST_BREAKER_HALF_OPEN   /* one probe is out; others fail fast */
-} asst_breaker_state_t;
-
-typedef struct {
-    int threshold;             /* consecutive failures that open it */
-    apr_int64_t cooldown_ms;   /* how long it stays open */
-    asst_breaker_state_t state;
-    int failures;              /* consecutive, while closed */
-    apr_int64_t opened_at_ms;
-} asst_breaker_t;
-
-void asst_breaker_init(asst_breaker_t *b, int threshold, apr_int64_t cooldown_ms);
-
-/* 1: make the call (when open and cooled down this is the half-open probe);
- * 0: fail fast. */
-int asst_breaker_allow(asst_breaker_t *b, apr_int64_t now_ms);
-
-/* Outcome of an allowed call; returns the new state. */
-asst_breaker_state_t asst_breaker_record(asst_breaker_t *b, int success, apr_int64_t now_ms);
-
-const char *asst_breaker_state_name(asst_breaker_state_t state);
-
 /* ---- the client ---- */
 
 typedef struct {
@@ -66,11 +41,19 @@ typedef struct {
     long connect_timeout_ms;       /* 0: 5000 */
     long timeout_ms;               /* whole request; 0: 30000 */
     apr_size_t max_response;       /* body bytes kept; 0: 64 KiB */
-    int breaker_threshold;         /* 0: 5 */
-    long breaker_cooldown_ms;      /* 0: 30000 */
+    int breaker_failure_rate;      /* percent; 0: ASST_BREAKER_DEFAULT_FAILURE_RATE */
+    int breaker_window;            /* calls; 0: ASST_BREAKER_DEFAULT_WINDOW */
+    int breaker_min_calls;         /* 0: ASST_BREAKER_DEFAULT_MIN_CALLS */
+    long breaker_cooldown_ms;      /* 0: ASST_BREAKER_DEFAULT_COOLDOWN_MS */
     asst_clock_fn *clock;          /* NULL: asst_clock_monotonic_ms */
     void *clock_baton;
 } asst_http_conf_t;
+
+#define ASST_HTTP_DEFAULT_TIMEOUT_MS 30000
+/* A 429 is the provider asking that request to wait: at least this long
+ * when it does not say (Retry-After). It is not an outage: the breaker
+ * does not count it. */
+#define ASST_HTTP_429_WAIT_MS 1000
 
 typedef struct asst_http_client asst_http_client_t;
 
@@ -78,7 +61,8 @@ typedef enum {
     ASST_HTTP_OK = 0,          /* a response arrived; see status */
     ASST_HTTP_TIMEOUT,         /* connect or total timeout */
     ASST_HTTP_CONNECT,         /* resolve, connect or TLS handshake failed */
-    ASST_HTTP_CIRCUIT_OPEN,    /* failed fast, nothing sent */
+    ASST_HTTP_CIRCUIT_OPEN,    /* failed fast, nothing sent; retry_after_ms is
+                                * what is left of the cool-down (-1 half-open) */
     ASST_HTTP_ERROR            /* other transport error (reset, bad reply) */
 } asst_http_result_t;
 
@@ -100,7 +84,8 @@ typedef struct {
     const char *body;          /* NUL-terminated, at most max_response bytes */
     apr_size_t body_len;
     int truncated;             /* the body was longer than max_response */
-    apr_int64_t retry_after_ms;    /* -1 without a usable Retry-After */
+    apr_int64_t retry_after_ms;    /* -1 without a usable Retry-After; a 429 without
+                                    * one gets ASST_HTTP_429_WAIT_MS */
     const char *error;         /* transport failures: what went wrong */
     apr_int64_t elapsed_ms;
 } asst_http_response_t;
@@ -110,13 +95,17 @@ typedef struct {
  * processes share a connection. */
 asst_http_client_t *asst_http_client_create(apr_pool_t *p, const asst_http_conf_t *conf);
 
-/* Performs req through the breaker; res (allocated in p) is always filled. */
+/* Performs req unless the breaker says not now; res (allocated in p) is
+ * always filled. */
 asst_http_result_t asst_http_request(asst_http_client_t *c, apr_pool_t *p,
                                      const asst_http_request_t *req, asst_http_response_t *res);
 
-/* 1 when res is worth retrying and counts against the breaker: a transport
- * failure, an open circuit, 429 or 5xx. Other 4xx are permanent. */
+/* 1 when res is worth retrying: a transport failure, an open circuit, 429
+ * or 5xx. Other 4xx are permanent. */
 int asst_http_retryable(const asst_http_response_t *res);
+
+/* What res tells the breaker about the provider's health. */
+asst_breaker_outcome_t asst_http_breaker_outcome(const asst_http_response_t *res);
 
 asst_breaker_state_t asst_http_breaker_state(asst_http_client_t *c);
 

@@ -7,13 +7,7 @@
 
 #include "asst_form.h"
 #include "asst_log.h"
-#include "net/twilio.h"
-
-struct asst_twilio {
-    asst_twilio_conf_t conf;
-    const char *url;            /* the Messages.json endpoint */
-    asst_http_client_t *http;
-};
+#include "net/twilio_private.h"
 
 static const char *dup_or_null(apr_pool_t *p, const char *s)
 {
@@ -48,7 +42,10 @@ asst_twilio_t *asst_twilio_create(apr_pool_t *p, const asst_twilio_conf_t *conf)
     asst_http_conf_t hc = { .name = "twilio",
                             .connect_timeout_ms = conf->connect_timeout_ms,
                             .timeout_ms = conf->timeout_ms,
-                            .breaker_threshold = conf->breaker_threshold,
+                            .max_response = ASST_TWILIO_MAX_RESPONSE,
+                            .breaker_failure_rate = conf->breaker_failure_rate,
+                            .breaker_window = conf->breaker_window,
+                            .breaker_min_calls = conf->breaker_min_calls,
                             .breaker_cooldown_ms = conf->breaker_cooldown_ms,
                             .clock = conf->clock, .clock_baton = conf->clock_baton };
     const char *problem = conf_problem(conf);
@@ -73,6 +70,11 @@ asst_twilio_t *asst_twilio_create(apr_pool_t *p, const asst_twilio_conf_t *conf)
 asst_http_client_t *asst_twilio_http(asst_twilio_t *tw)
 {
     return tw->http;
+}
+
+long asst_twilio_timeout_ms(const asst_twilio_t *tw)
+{
+    return tw->conf.timeout_ms > 0 ? tw->conf.timeout_ms : ASST_HTTP_DEFAULT_TIMEOUT_MS;
 }
 
 const char *asst_twilio_outcome_name(asst_twilio_outcome_t outcome)
@@ -111,7 +113,7 @@ static apr_array_header_t *message_form(apr_pool_t *p, const asst_twilio_conf_t 
 
 /* ---- the reply ---- */
 
-static const char *json_str(apr_pool_t *p, json_object *obj, const char *key)
+const char *asst_twilio_json_str(apr_pool_t *p, json_object *obj, const char *key)
 {
     json_object *v;
 
@@ -133,7 +135,7 @@ static int json_int(json_object *obj, const char *key)
     return 0;
 }
 
-static json_object *parse_reply(const asst_http_response_t *http)
+json_object *asst_twilio_parse_json(const asst_http_response_t *http)
 {
     json_tokener *tok = json_tokener_new();
     json_object *obj;
@@ -161,7 +163,7 @@ static asst_twilio_outcome_t outcome_of(const asst_http_response_t *http)
 void asst_twilio_classify(apr_pool_t *p, const asst_http_response_t *http,
                           asst_twilio_result_t *res)
 {
-    json_object *reply = http->result == ASST_HTTP_OK ? parse_reply(http) : NULL;
+    json_object *reply = http->result == ASST_HTTP_OK ? asst_twilio_parse_json(http) : NULL;
 
     memset(res, 0, sizeof(*res));
     res->outcome = outcome_of(http);
@@ -169,13 +171,13 @@ void asst_twilio_classify(apr_pool_t *p, const asst_http_response_t *http,
     res->http_status = http->status;
     res->retry_after_ms = http->retry_after_ms;
     if (res->outcome == ASST_TWILIO_SENT) {
-        res->sid = json_str(p, reply, "sid");
-        res->status = json_str(p, reply, "status");
+        res->sid = asst_twilio_json_str(p, reply, "sid");
+        res->status = asst_twilio_json_str(p, reply, "status");
     }
     else {
         res->error_code = json_int(reply, "code");
-        res->error_message = json_str(p, reply, "message");
-        res->more_info = json_str(p, reply, "more_info");
+        res->error_message = asst_twilio_json_str(p, reply, "message");
+        res->more_info = asst_twilio_json_str(p, reply, "more_info");
     }
     if (!res->error_message && http->result != ASST_HTTP_OK)
         res->error_message = http->error;
@@ -194,7 +196,6 @@ static const char *reason(apr_pool_t *p, const asst_twilio_result_t *res)
 
 static void log_result(apr_pool_t *p, const char *to, const asst_twilio_result_t *res)
 {
-
     switch (res->outcome) {
     case ASST_TWILIO_SENT:
         if (!res->sid)

@@ -2,6 +2,8 @@
 #define ASST_TWILIO_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
 
 #include "net/http.h"
 
@@ -18,6 +20,8 @@
 #define ASST_TWILIO_ERR_OPTED_OUT 21610     /* the recipient replied STOP */
 
 #define ASST_TWILIO_API_BASE "https://api.twilio.com"
+/* A page of the message log (20 bodies of up to 1600 characters, JSON-escaped). */
+#define ASST_TWILIO_MAX_RESPONSE (1024 * 1024)
 
 typedef struct {
     const char *api_base;               /* NULL: ASST_TWILIO_API_BASE */
@@ -28,7 +32,9 @@ typedef struct {
     const char *status_callback_url;    /* StatusCallback, or NULL */
     long connect_timeout_ms;            /* 0: asst_http_conf_t's defaults */
     long timeout_ms;
-    int breaker_threshold;
+    int breaker_failure_rate;           /* percent of breaker_window */
+    int breaker_window;                 /* calls */
+    int breaker_min_calls;
     long breaker_cooldown_ms;
     asst_clock_fn *clock;               /* NULL: monotonic; tests inject one */
     void *clock_baton;
@@ -36,7 +42,8 @@ typedef struct {
 
 typedef enum {
     ASST_TWILIO_SENT,        /* Twilio accepted it: sid */
-    ASST_TWILIO_RETRY,       /* 5xx, 429, timeout, connect error, circuit open */
+    ASST_TWILIO_RETRY,       /* 5xx, 429, timeout, connect error, circuit open
+                              * (retry_after_ms: at least this long) */
     ASST_TWILIO_PERMANENT    /* any other 4xx: error_code says why */
 } asst_twilio_outcome_t;
 
@@ -49,7 +56,7 @@ typedef struct {
     int error_code;                 /* Twilio's "code", 0 when none */
     const char *error_message;      /* Twilio's "message" or the transport error */
     const char *more_info;
-    apr_int64_t retry_after_ms;     /* RETRY: Retry-After, -1 when none */
+    apr_int64_t retry_after_ms;     /* RETRY: do not retry sooner; -1 when no hint */
 } asst_twilio_result_t;
 
 typedef struct asst_twilio asst_twilio_t;
@@ -66,7 +73,24 @@ asst_twilio_outcome_t asst_twilio_send(asst_twilio_t *tw, apr_pool_t *p, const c
 void asst_twilio_classify(apr_pool_t *p, const asst_http_response_t *http,
                           asst_twilio_result_t *res);
 
+/* A message Twilio's log holds. */
+typedef struct {
+    const char *sid;
+    const char *status;
+    apr_time_t created;      /* date_created, 1 s resolution */
+} asst_twilio_logged_t;
+
+/* The messages Twilio's log holds that we sent to `to` with exactly `body`
+ * and that it created at or after `since`: *found, an array of
+ * asst_twilio_logged_t, newest first (allocated in p). Returns 0, or -1
+ * when Twilio could not be asked (res says why; nothing is known). */
+int asst_twilio_find_sent(asst_twilio_t *tw, apr_pool_t *p, const char *to, const char *body,
+                          apr_time_t since, apr_array_header_t **found, asst_twilio_result_t *res);
+
 asst_http_client_t *asst_twilio_http(asst_twilio_t *tw);
+
+/* The longest a send can wait for Twilio's answer (the request timeout). */
+long asst_twilio_timeout_ms(const asst_twilio_t *tw);
 
 const char *asst_twilio_outcome_name(asst_twilio_outcome_t outcome);
 

@@ -1,0 +1,21 @@
+#ifndef ASST_TWILIO_PRIVATE_H
+#define ASST_TWILIO_PRIVATE_H
+
+#include <json-c/json.h>
+
+#include "net/twilio.h"
+
+/* Shared by the files of the Twilio client (sending, looking up). */
+struct asst_twilio {
+    asst_twilio_conf_t conf;
+    const char *url;            /* the Messages.json endpoint */
+    asst_http_client_t *http;
+};
+
+/* obj[key] copied into p when it is a string, else NULL. */
+const char *asst_twilio_json_str(apr_pool_t *p, json_object *obj, const char *key);
+
+/* The response body as a JSON object (json_object_put it), or NULL. */
+json_object *asst_twilio_parse_json(const asst_http_response_t *http);
+
+#endif
