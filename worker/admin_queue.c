@@ -106,12 +106,14 @@ static int outbox_part(asst_admin_t *a)
                      "SELECT count(*) FILTER (WHERE status = 'pending'), "
                      "       count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), "
                      "       count(*) FILTER (WHERE status = 'sending'), "
+                     "       count(*) FILTER (WHERE status = 'unknown'), "
                      "       count(*) FILTER (WHERE status = 'sent'), "
                      "       count(*) FILTER (WHERE status = 'failed') FROM outbox",
                      0, NULL) != ASST_DB_OK)
         return asst_admin_db_fail(a, "cannot count the outbox");
-    printf("outbox: pending %s (due %s), sending %s, sent %s, failed %s\n", PQgetvalue(res, 0, 0),
-           PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+    printf("outbox: pending %s (due %s), sending %s, unknown %s, sent %s, failed %s\n",
+           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+           PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
     PQclear(res);
     return asst_admin_commit(a);
 }

@@ -21,7 +21,6 @@ volatile sig_atomic_t asst_child_stop;
 #define REDIS_TIMEOUT_MS 2000
 #define IDLE_BACKOFF_USEC (500 * 1000)
 #define MAX_BACKOFF_USEC (10 * 1000 * 1000)
-#define STALE_SENDING_S 120
 
 static pid_t master_pid;
 
@@ -60,12 +59,12 @@ static asst_twilio_t *make_twilio(apr_pool_t *p, const asst_worker_conf_t *conf)
     tc.auth_token = conf->twilio_auth_token;
     tc.from = conf->twilio_from;
     tc.messaging_service_sid = conf->twilio_messaging_service_sid;
+    tc.status_callback_url = conf->twilio_status_callback_url;
     tc.timeout_ms = conf->twilio_timeout;
     tc.breaker_failure_rate = (int)conf->twilio_breaker_failure_rate;
     tc.breaker_window = (int)conf->twilio_breaker_window;
     tc.breaker_min_calls = (int)conf->twilio_breaker_min_calls;
     tc.breaker_cooldown_ms = conf->twilio_breaker_cooldown;
-    tc.status_callback_url = conf->twilio_status_callback_url;
     return asst_twilio_create(p, &tc);
 }
 
@@ -131,18 +130,16 @@ static int agent_loop(asst_work_t *w)
     return ASST_CHILD_EXIT_DONE;
 }
 
+/* Every pass: rows whose sender went away are found (within a second of
+ * its death) and looked up, then due rows are sent. */
 static int scheduler_loop(asst_work_t *w)
 {
-    apr_time_t next_requeue = 0;
-
     while (should_run()) {
         apr_pool_t *p;
         int busy = 0;
         apr_pool_create(&p, w->pool);
-        if (apr_time_now() >= next_requeue) {
-            asst_outbox_requeue_stale(w->outbox, p, STALE_SENDING_S);
-            next_requeue = apr_time_now() + apr_time_from_sec(30);
-        }
+        asst_outbox_sweep_orphans(w->outbox, p);
+        busy |= asst_outbox_reconcile_due(w->outbox, p, 20) == 20;
         busy |= asst_outbox_deliver_due(w->outbox, p, 20) == 20;
         if (w->conf->spool_dir)
             busy |= asst_spool_drain(w, p, w->conf->spool_dir) > 0;
@@ -175,6 +172,7 @@ static asst_work_t *make_work(apr_pool_t *p, const asst_worker_conf_t *conf, ass
         cc.streams[0] = conf->stream;
         cc.streams[1] = conf->status_stream;
         cc.nstreams = 2;
+        cc.host = apr_pstrdup(p, host);
         cc.consumer = apr_psprintf(p, "%s:%ld", host, (long)getpid());
         cc.claim_idle_ms = conf->claim_idle;
         cc.max_deliveries = conf->max_deliveries;

@@ -10,12 +10,17 @@
 
 /* How often pending entries of dead consumers are looked for. */
 #define RECLAIM_EVERY_USEC (1000 * 1000)
+/* How often consumers of dead children are removed: every ClaimIdle,
+ * within these bounds. */
+#define PRUNE_MIN_USEC (1000 * 1000)
+#define PRUNE_MAX_USEC (60 * 1000 * 1000)
 
 struct asst_consumer {
     asst_consumer_conf_t conf;
     asst_redis_pool_t *redis;
     int groups_ready;
     apr_time_t next_reclaim;
+    apr_time_t next_prune;
     /* XREADGROUP's COUNT is per stream: one read can deliver an entry of
      * each stream. The ones not returned yet wait here, already ours. */
     apr_pool_t *backlog_pool;
@@ -209,6 +214,25 @@ static int read_new(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_en
     return found;
 }
 
+static apr_interval_time_t prune_every(const asst_consumer_t *c)
+{
+    apr_interval_time_t every = (apr_interval_time_t)c->conf.claim_idle_ms * 1000;
+
+    return every < PRUNE_MIN_USEC ? PRUNE_MIN_USEC : every > PRUNE_MAX_USEC ? PRUNE_MAX_USEC : every;
+}
+
+/* After reclaim: a dead consumer's pending entries are claimed first. */
+static int prune(asst_consumer_t *c, redisContext *rc)
+{
+    if (apr_time_now() < c->next_prune)
+        return 0;
+    c->next_prune = apr_time_now() + prune_every(c);
+    for (int i = 0; i < c->conf.nstreams; i++)
+        if (asst_consumer_prune(rc, c->conf.streams[i], c->conf.consumer, c->conf.host) < 0)
+            return -1;
+    return 0;
+}
+
 int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int block_ms)
 {
     const char *err = NULL;
@@ -224,6 +248,8 @@ int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int b
     if (rv == 0 && apr_time_now() >= c->next_reclaim) {
         c->next_reclaim = apr_time_now() + RECLAIM_EVERY_USEC;
         rv = reclaim(c, rc, p, e);
+        if (rv == 0)
+            rv = prune(c, rc);
     }
     if (rv == 0)
         rv = read_new(c, rc, p, e, block_ms);

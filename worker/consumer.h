@@ -24,6 +24,7 @@ typedef struct {
     const char *streams[2]; /* incoming messages, status callbacks */
     int nstreams;
     const char *consumer;   /* host:pid */
+    const char *host;       /* this host's name, the consumer's prefix */
     long claim_idle_ms;
     long max_deliveries;
     int timeout_ms;         /* for non-blocking commands */
@@ -42,6 +43,15 @@ int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int b
 
 /* Done with it (committed): XACK and XDEL in one round trip. */
 int asst_consumer_ack(asst_consumer_t *c, const asst_entry_t *e);
+
+/* A consumer on another host is taken for gone after this long without an
+ * entry (on this host: when its pid is gone). */
+#define ASST_CONSUMER_REMOTE_IDLE_MS (60L * 60 * 1000)
+
+/* Removes from stream's group every consumer but self that is gone (see
+ * consumer_prune.c) and holds nothing pending; host is this host's name.
+ * Returns how many went, or -1 when the connection failed. */
+int asst_consumer_prune(redisContext *rc, const char *stream, const char *self, const char *host);
 
 /* Give up on it: XADD to the dead-letter stream with the reason, then ack. */
 int asst_consumer_dead(asst_consumer_t *c, const asst_entry_t *e, const char *reason);

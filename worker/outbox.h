@@ -7,12 +7,15 @@
 #include "net/twilio.h"
 
 /* Delivering outbox rows after their turn committed. A row is claimed
- * (pending -> sending, attempts + 1) in its own transaction before the
- * provider is called and settled after: sent, pending again with a backoff
- * (5xx, 429, timeouts), or failed (4xx, too many attempts, recipient opted
- * out). A crash between the provider accepting and the row being settled
- * leaves it 'sending'; asst_outbox_requeue_stale() sends it again and
- * counts it: the only place a reply can be duplicated. */
+ * (pending -> sending, attempts + 1, claimed_at) in its own transaction
+ * before the provider is called, together with a session-level advisory
+ * lock on the row id that says "its sender is alive", and settled after:
+ * sent, pending again with a backoff (5xx, 429, timeouts), or failed (4xx,
+ * too many attempts, recipient opted out). A row 'sending' whose lock is
+ * free was left by a session that ended (the process died, or the server
+ * restarted): the orphan sweep makes it 'unknown', and it is looked up in
+ * Twilio's log, marked sent if Twilio has it, sent again if not. Rows to
+ * one person keep their order (see IN_ORDER in outbox.c). */
 
 #define ASST_OUTBOX_MAX_ATTEMPTS 10
 #define ASST_OUTBOX_BACKOFF_BASE_MS 1000
@@ -30,7 +33,13 @@ int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id);
  * order. Returns how many were claimed, or -1 when the database failed. */
 int asst_outbox_deliver_due(asst_outbox_t *ob, apr_pool_t *p, int limit);
 
-/* Rows 'sending' for longer than stale_s go back to pending; returns how many. */
-int asst_outbox_requeue_stale(asst_outbox_t *ob, apr_pool_t *p, long stale_s);
+/* Rows 'sending' that nobody holds become 'unknown' (looked up after a
+ * second). Returns how many, or -1 when the database failed. */
+int asst_outbox_sweep_orphans(asst_outbox_t *ob, apr_pool_t *p);
+
+/* Looks up to limit due 'unknown' rows up in Twilio's log: sent if it has
+ * them, pending again (sent at once) if not. Returns how many were looked
+ * at, or -1 when the database failed. */
+int asst_outbox_reconcile_due(asst_outbox_t *ob, apr_pool_t *p, int limit);
 
 #endif

@@ -109,8 +109,10 @@ static void create_user(tx_t *tx, const asst_turn_t *turn, const char *phone, co
           apr_psprintf(tx->p, "{\"status\":\"%s\",\"via\":\"signup\"}", status));
 }
 
-/* Queues text to the user as one message + outbox row per SMS part. */
-static void queue_reply(tx_t *tx, asst_turn_t *turn, const user_t *u, const char *text)
+/* Queues text to the user as one message + outbox row per SMS part; the
+ * parts share in_reply_to, which keeps them in order. */
+static void queue_reply(tx_t *tx, asst_turn_t *turn, const user_t *u, const char *inbound_id,
+                        const char *text)
 {
     apr_array_header_t *parts = asst_sms_split(tx->p, text, SMS_MAX_CHARS);
 
@@ -119,11 +121,11 @@ static void queue_reply(tx_t *tx, asst_turn_t *turn, const user_t *u, const char
         const char *mparams[] = { u->id, part };
         const char *message_id = value(tx, "INSERT INTO messages (user_id, direction, body, status) "
                                            "VALUES ($1, 'out', $2, 'pending') RETURNING id", 2, mparams);
-        const char *oparams[] = { u->id, u->phone, part, message_id };
+        const char *oparams[] = { u->id, u->phone, part, message_id, inbound_id };
         const char *outbox_id = value(tx,
-            "INSERT INTO outbox (user_id, kind, payload, status, next_attempt_at, message_id) "
-            "VALUES ($1, 'sms', jsonb_build_object('to', $2::text, 'body', $3::text), 'pending', now(), $4) "
-            "RETURNING id", 4, oparams);
+            "INSERT INTO outbox (user_id, kind, payload, status, next_attempt_at, message_id, in_reply_to) "
+            "VALUES ($1, 'sms', jsonb_build_object('to', $2::text, 'body', $3::text), 'pending', now(), $4, $5) "
+            "RETURNING id", 5, oparams);
         if (outbox_id)
             APR_ARRAY_PUSH(turn->outbox_ids, long long) = apr_atoi64(outbox_id);
     }
@@ -157,8 +159,9 @@ static int sign_up(tx_t *tx, asst_turn_t *turn, const char *phone, user_t *u)
     }
 }
 
-/* 0 when the message was already stored by an earlier delivery. */
-static int store_inbound(tx_t *tx, const user_t *u, const asst_envelope_t *env)
+/* The new message's id; NULL when it was already stored by an earlier
+ * delivery. */
+static const char *store_inbound(tx_t *tx, const user_t *u, const asst_envelope_t *env)
 {
     const char *params[] = { u->id, env->sid, env->body ? env->body : "" };
     const char *id = value(tx, "INSERT INTO messages (user_id, direction, twilio_sid, body, status) "
@@ -166,7 +169,7 @@ static int store_inbound(tx_t *tx, const user_t *u, const asst_envelope_t *env)
                                "ON CONFLICT (twilio_sid) DO NOTHING RETURNING id", 3, params);
     if (id)
         event(tx, u->id, "message_received", apr_psprintf(tx->p, "{\"message_id\":%s}", id));
-    return id != NULL;
+    return id;
 }
 
 static const char *pending_text(apr_pool_t *p, tx_t *tx, const user_t *u)
@@ -225,7 +228,7 @@ asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelo
 {
     tx_t tx = { db, p, ASST_DB_OK };
     const char *lock[] = { env->from };
-    const char *reply;
+    const char *reply, *inbound_id = NULL;
     user_t u = { NULL, NULL, NULL, NULL, NULL };
     int new_user = 0;
 
@@ -238,10 +241,10 @@ asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelo
     }
     if (u.id)
         step(&tx, asst_db_set_user(db, apr_atoi64(u.id)));
-    if (!FAILED(&tx) && !store_inbound(&tx, &u, env))
+    if (!FAILED(&tx) && !(inbound_id = store_inbound(&tx, &u, env)))
         return finish(&tx, turn, 1);
     reply = FAILED(&tx) ? NULL : respond(&tx, turn, &u, env, new_user);
     if (reply && !FAILED(&tx))
-        queue_reply(&tx, turn, &u, reply);
+        queue_reply(&tx, turn, &u, inbound_id, reply);
     return finish(&tx, turn, 0);
 }

@@ -544,30 +544,16 @@ def _insert_outbox(a, phone, body, status, attempts=0, age="0"):
         variables={"p": phone, "b": body, "st": status, "n": attempts, "age": age})
 
 
-def test_scheduler_delivers_due_and_requeues_stale_rows(assistant):
-    """The scheduler sends due outbox rows by itself, and a row left
-    'sending' for more than 120 s (its process died) is sent again."""
+def test_scheduler_delivers_due_rows(assistant):
+    """The scheduler sends due outbox rows by itself (rows whose sender went
+    away mid-send: test_delivery.py)."""
     a = assistant
-    a.expect_worker(r"ASST01525: scheduler child \d+ \(pid \d+\) was killed by signal 9 ")
-    due, stale = phone(), phone()
+    due = phone()
     _insert_outbox(a, due, "left pending", "pending")
     [rep] = a.wait_replies(1, to=due, timeout=10)
     assert rep["form"]["Body"] == "left pending"
-
-    _insert_outbox(a, stale, "left sending", "sending", attempts=1, age="5 minutes")
-    time.sleep(1.5)
-    assert a.replies(to=stale) == []                 # not before it is requeued
-    # the scheduler looks for stale rows when it starts (then every 30 s)
-    [sched] = a.schedulers()
-    os.kill(sched, signal.SIGKILL)
-    [rep] = a.wait_replies(1, to=stale, timeout=15)
-    assert rep["form"]["Body"] == "left sending"
     a.wait_outbox_settled()
-    a.assert_no_more(1, to=stale, seconds=1.5)
-    assert a.sql("SELECT status, attempts FROM outbox ORDER BY id") == [["sent", "1"], ["sent", "2"]]
-    assert a.worker.wait_log(r"ASST01304: 1 outbox rows were left sending", 1)
-    assert a.value("SELECT count(*) FROM events WHERE kind = 'outbox_requeued'") == "1"
-
+    assert a.sql("SELECT status, attempts FROM outbox ORDER BY id") == [["sent", "1"]]
 
 
 def test_status_callback_before_sid_recorded(assistant):

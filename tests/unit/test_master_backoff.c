@@ -54,7 +54,19 @@ START_TEST(stable_child_resets)
 {
     ck_assert_int_eq(asst_backoff_delay(16000, ASST_BACKOFF_STABLE_MS, KILLED(9)), 0);
     ck_assert_int_eq(asst_backoff_delay(ASST_BACKOFF_MAX_MS, 3600000, EXITED(1)), 0);
-    ck_assert_int_eq(asst_backoff_delay(16000, ASST_BACKOFF_STABLE_MS - 1, KILLED(9)), 32000);
+    ck_assert_int_eq(asst_backoff_delay(16000, ASST_BACKOFF_STABLE_MS - 1, KILLED(11)), 32000);
+}
+END_TEST
+
+START_TEST(kill9_from_outside_is_not_throttled)
+{
+    ck_assert_int_eq(asst_backoff_delay(0, ASST_BACKOFF_KILLED_MIN_MS, KILLED(9)), 0);
+    ck_assert_int_eq(asst_backoff_delay(8000, 3000, KILLED(9)), 0);
+    /* killed before it got going: as good as a failed start */
+    ck_assert_int_eq(asst_backoff_delay(8000, ASST_BACKOFF_KILLED_MIN_MS - 1, KILLED(9)), 16000);
+    /* a crash is not an outside hand */
+    ck_assert_int_eq(asst_backoff_delay(0, 3000, KILLED(11)), 1000);
+    ck_assert_int_eq(asst_backoff_delay(0, 3000, KILLED(6)), 1000);
 }
 END_TEST
 
@@ -83,6 +95,7 @@ static Suite *backoff_suite(void)
     TCase *tc = tcase_create("delay");
 
     tcase_add_test(tc, status_encoding_matches_libc);
+    tcase_add_test(tc, kill9_from_outside_is_not_throttled);
     tcase_add_test(tc, retirement_is_never_throttled);
     tcase_add_test(tc, young_crash_starts_at_one_second);
     tcase_add_test(tc, doubles_up_to_the_cap);
