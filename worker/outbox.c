@@ -211,8 +211,10 @@ static int settle_retry(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_
                         const asst_twilio_result_t *r)
 {
     int attempts = atoi(c->attempts);
-    apr_int64_t delay = asst_http_backoff_ms(ASST_OUTBOX_BACKOFF_BASE_MS, ASST_OUTBOX_BACKOFF_CAP_MS,
-                                             (unsigned)attempts, r->retry_after_ms, asst_http_random());
+    apr_int64_t cap = attempts <= ASST_OUTBOX_QUICK_ATTEMPTS ? ASST_OUTBOX_QUICK_CAP_MS
+                                                             : ASST_OUTBOX_BACKOFF_CAP_MS;
+    apr_int64_t delay = asst_http_backoff_ms(ASST_OUTBOX_BACKOFF_BASE_MS, cap, (unsigned)attempts,
+                                             r->retry_after_ms, asst_http_random());
     const char *why = r->error_message ? r->error_message : "temporary failure";
     const asst_outbox_stmt_t stmts[] = {
         ASST_OUTBOX_STMT("UPDATE outbox SET status = 'pending', last_error = $3, "

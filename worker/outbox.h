@@ -17,8 +17,15 @@
  * Twilio's log, marked sent if Twilio has it, sent again if not. Rows to
  * one person keep their order (see IN_ORDER in outbox.c). */
 
-#define ASST_OUTBOX_MAX_ATTEMPTS 10
+/* Retries: full jitter from 1 s doubling, capped at 5 s for the first
+ * ASST_OUTBOX_QUICK_ATTEMPTS (random faults: the next try usually works, and
+ * the circuit breaker, not this backoff, stands between an outage and
+ * Twilio), then at 5 min; failed for good after ASST_OUTBOX_MAX_ATTEMPTS
+ * (about 10 minutes). */
+#define ASST_OUTBOX_MAX_ATTEMPTS 12
+#define ASST_OUTBOX_QUICK_ATTEMPTS 8
 #define ASST_OUTBOX_BACKOFF_BASE_MS 1000
+#define ASST_OUTBOX_QUICK_CAP_MS 5000
 #define ASST_OUTBOX_BACKOFF_CAP_MS (5 * 60 * 1000)
 
 typedef struct asst_outbox asst_outbox_t;

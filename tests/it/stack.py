@@ -18,6 +18,7 @@ socket is created with unixsocketperm 777.
 
 import errno
 import glob
+import itertools
 import json
 import os
 import pwd
@@ -39,6 +40,16 @@ REDIS_SERVER = os.environ.get("REDIS_SERVER") or "/usr/bin/redis-server"
 APACHE_MODULES_DIR = os.environ.get("APACHE_MODULES_DIR") or "/usr/lib/apache2/modules"
 
 IS_ROOT = os.geteuid() == 0
+
+# The log lines a test that stops Redis provokes (declare with expect()).
+REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+
+_phones = itertools.count(1)
+
+
+def new_phone():
+    """A fresh E.164 number per call (users are per test database anyway)."""
+    return "+1555%07d" % (2000000 + next(_phones))
 
 MPMS = ("event", "prefork", "worker")
 

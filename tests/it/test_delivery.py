@@ -18,12 +18,7 @@ import stack
 from fixtures_path import TWILIO_FROM, placeholder_reply
 from stack import ACCOUNT, TOKEN
 
-_phone = [0]
-
-
-def phone():
-    _phone[0] += 1
-    return "+1555%07d" % (3000000 + _phone[0])
+phone = stack.new_phone
 
 
 def insert_sending_row(a, to, body, claimed_ago="0"):

@@ -12,7 +12,7 @@ import requests
 import stack
 from stack import assert_twiml_ok, get_metrics, metric, sms_params, stream_envelopes
 
-REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+REDIS_ERR = stack.REDIS_ERR
 
 
 @pytest.mark.parametrize("mpm", stack.MPMS)

@@ -7,7 +7,7 @@ import requests
 import stack
 from stack import OTHER_TOKEN, assert_twiml_ok, get_metrics, metric
 
-REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+REDIS_ERR = stack.REDIS_ERR
 
 
 def test_metrics_format(apache, twilio):

@@ -22,15 +22,9 @@ from fixtures_path import HELP_TEXT, TWILIO_FROM, placeholder_reply
 from fixtures_pg import PG_BINDIR
 from stack import ACCOUNT, TOKEN
 
-REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+REDIS_ERR = stack.REDIS_ERR
 
-_phone = [0]
-
-
-def phone():
-    """A fresh E.164 number per call (users are per test database anyway)."""
-    _phone[0] += 1
-    return "+1555%07d" % (2000000 + _phone[0])
+phone = stack.new_phone
 
 
 def inbound_rows(a, sid):

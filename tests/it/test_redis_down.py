@@ -11,7 +11,7 @@ import stack
 from stack import (ACCOUNT, assert_envelope, assert_twiml_ok, get_metrics, metric, new_sid,
                    now_ms, stream_envelopes)
 
-REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+REDIS_ERR = stack.REDIS_ERR
 
 
 def _spool_files(spool):

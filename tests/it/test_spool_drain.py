@@ -9,14 +9,9 @@ import re
 
 import stack
 
-REDIS_ERR = r"(?i)ASST\d+.*(redis|spool|connect|refused|timeout|timed out|i/o|reset|EOF)"
+REDIS_ERR = stack.REDIS_ERR
 
-_phone = [0]
-
-
-def phone():
-    _phone[0] += 1
-    return "+1555%07d" % (3000000 + _phone[0])
+phone = stack.new_phone
 
 
 def spool_two_then_cut_one(a, redis_server):
