@@ -1,8 +1,8 @@
 """Delivery under faults (issue 12): a send whose outcome was lost is looked
 up in Twilio's log before it is sent again, a row whose sender died is
 recovered within seconds while a slow live sender is never raced, one
-failing text does not hold up later ones, and consumers of dead children
-leave the group.
+failing text does not hold up later ones, the circuit opens on an outage
+and not on rate limits, and consumers of dead children leave the group.
 
 Fixtures: fixtures_path.py (assistant, assistant_factory, fake_twilio)."""
 
@@ -224,6 +224,61 @@ def test_parts_of_a_failing_reply_stay_in_order(assistant):
     a.fake.faults({})
     reps = a.wait_replies(2, to=me, timeout=20)
     assert " ".join(r["form"]["Body"] for r in reps) == placeholder_reply(body)
+
+
+# --------------------------------------------------------------------------
+# the circuit breaker
+
+
+def posts_after(a, t):
+    return [r for r in a.fake.requests() if r["time"] >= t]
+
+
+def test_twilio_down_opens_the_circuit_and_sends_resume_after(assistant):
+    """Twilio answers every send 503: each process opens its circuit after
+    ~10 sends and stops calling; once Twilio is back every reply goes out
+    within seconds, once."""
+    a = assistant
+    a.fake.faults({"fail_rate_5xx": 1.0, "status_5xx": 503})
+    people = [phone() for _ in range(20)]
+    for me in people:
+        a.text(me, "while down")
+    assert a.worker.wait_log(r"ASST03003: twilio: circuit open: \d+ of the last \d+ calls failed", 20), \
+        a.worker_log_tail()
+    time.sleep(1.0)
+    t = time.time()
+    time.sleep(3.0)                       # inside TwilioBreakerCooldown (5 s)
+    assert len(posts_after(a, t)) <= 3 * 3, "calls went on while the circuit was open"
+    a.fake.faults({})
+    t_up = time.monotonic()
+    for me in people:
+        a.wait_replies(1, to=me, timeout=20)
+    assert time.monotonic() - t_up < 15, "sends resumed %.1f s after Twilio came back" % (
+        time.monotonic() - t_up)
+    a.wait_outbox_settled()
+    assert a.value("SELECT count(*) FROM outbox WHERE status = 'sent'") == "20"
+    # fail-fasts are no attempts: nothing near ASST_OUTBOX_MAX_ATTEMPTS
+    assert int(a.value("SELECT max(attempts) FROM outbox")) <= 4, a.outbox_rows()
+    for me in people:
+        a.assert_no_more(1, to=me, seconds=0)
+
+
+def test_rate_limits_are_not_an_outage(assistant):
+    """Every send answered 429: the circuit never opens; each row waits its
+    Retry-After and goes out once Twilio takes it."""
+    a = assistant
+    a.fake.faults({"rate_429": 1.0, "retry_after": 1})
+    people = [phone() for _ in range(15)]
+    for me in people:
+        a.text(me, "slow down")
+    assert stack.wait_for(lambda: len(a.fake.requests()) >= 40, 20)
+    assert not a.worker.log_lines("ASST03003"), "a 429 opened the circuit"
+    a.fake.faults({})
+    for me in people:
+        a.wait_replies(1, to=me, timeout=15)
+    a.wait_outbox_settled()
+    gaps = a.sql("SELECT count(*) FROM outbox WHERE attempts > 1")
+    assert gaps[0][0] != "0"
 
 
 # --------------------------------------------------------------------------
