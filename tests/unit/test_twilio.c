@@ -249,6 +249,20 @@ static asst_twilio_t *twilio(const asst_twilio_conf_t *conf)
     return tw;
 }
 
+/* A client on the fake clock whose breaker opens at rate% of `window`
+ * calls (all of them recorded) and cools down for cooldown_ms (0: default). */
+static asst_twilio_conf_t breaker_conf(int rate, int window, long cooldown_ms)
+{
+    asst_twilio_conf_t conf = base_conf();
+
+    conf.breaker_failure_rate = rate;
+    conf.breaker_window = window;
+    conf.breaker_min_calls = window;
+    conf.breaker_cooldown_ms = cooldown_ms;
+    conf.clock = fake_clock;
+    return conf;
+}
+
 static int is_message_sid(const char *sid)
 {
     return sid && strlen(sid) == 34 && strncmp(sid, "SM", 2) == 0
@@ -378,15 +392,12 @@ END_TEST
 
 START_TEST(permanent_errors_do_not_open_the_breaker)
 {
-    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_conf_t conf = breaker_conf(50, 2, 0);
     asst_twilio_t *tw;
     asst_twilio_result_t res;
     int i;
 
     conf.auth_token = "wrong";
-    conf.breaker_failure_rate = 50;
-    conf.breaker_window = 2;
-    conf.breaker_min_calls = 2;
     tw = twilio(&conf);
     for (i = 0; i < 4; i++)
         ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_PERMANENT);
@@ -473,17 +484,11 @@ END_TEST
 
 START_TEST(breaker_opens_fails_fast_and_recovers)
 {
-    asst_twilio_conf_t conf = base_conf();
-    asst_twilio_t *tw;
+    asst_twilio_conf_t conf = breaker_conf(100, 3, 10000);
+    asst_twilio_t *tw = twilio(&conf);
     asst_twilio_result_t res;
     int i;
 
-    conf.breaker_failure_rate = 100;
-    conf.breaker_window = 3;
-    conf.breaker_min_calls = 3;
-    conf.breaker_cooldown_ms = 10000;
-    conf.clock = fake_clock;
-    tw = twilio(&conf);
     fake_faults("{\"fail_rate_5xx\": 1}");
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
@@ -512,16 +517,10 @@ END_TEST
 
 START_TEST(breaker_failed_probes_reopen)
 {
-    asst_twilio_conf_t conf = base_conf();
-    asst_twilio_t *tw;
+    asst_twilio_conf_t conf = breaker_conf(50, 2, 1000);
+    asst_twilio_t *tw = twilio(&conf);
     asst_twilio_result_t res;
 
-    conf.breaker_failure_rate = 50;
-    conf.breaker_window = 2;
-    conf.breaker_min_calls = 2;
-    conf.breaker_cooldown_ms = 1000;
-    conf.clock = fake_clock;
-    tw = twilio(&conf);
     fake_faults("{\"fail_rate_5xx\": 1, \"status_5xx\": 503}");
     asst_twilio_send(tw, pool, TO, "x", &res);
     asst_twilio_send(tw, pool, TO, "x", &res);
@@ -573,16 +572,11 @@ END_TEST
 
 START_TEST(rate_limit_never_opens_the_breaker)
 {
-    asst_twilio_conf_t conf = base_conf();
-    asst_twilio_t *tw;
+    asst_twilio_conf_t conf = breaker_conf(50, 2, 0);
+    asst_twilio_t *tw = twilio(&conf);
     asst_twilio_result_t res;
     int i;
 
-    conf.breaker_failure_rate = 50;
-    conf.breaker_window = 2;
-    conf.breaker_min_calls = 2;
-    conf.clock = fake_clock;
-    tw = twilio(&conf);
     fake_faults("{\"rate_429\": 1, \"retry_after\": 1}");
     for (i = 0; i < 6; i++) {
         fake_now = i * 1000;
