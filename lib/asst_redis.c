@@ -266,3 +266,18 @@ void asst_redis_pool_close(asst_redis_pool_t *pool)
     }
     apr_thread_mutex_unlock(pool->lock);
 }
+
+static int is_key(const redisReply *k, const char *name)
+{
+    return (k->type == REDIS_REPLY_STRING || k->type == REDIS_REPLY_STATUS) && strcmp(k->str, name) == 0;
+}
+
+const redisReply *asst_redis_field(const redisReply *pairs, const char *name)
+{
+    if (!pairs || pairs->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < pairs->elements; i += 2)
+        if (is_key(pairs->element[i], name))
+            return pairs->element[i + 1];
+    return NULL;
+}

@@ -66,4 +66,9 @@ void asst_redis_stats(asst_redis_pool_t *pool, asst_redis_stats_t *st);
 /* Drops every idle connection; call at child exit. */
 void asst_redis_pool_close(asst_redis_pool_t *pool);
 
+/* The value after key `name` in a flat [key, value, ...] reply (a stream
+ * entry's fields, an XINFO record), or NULL when pairs is not an array or
+ * has no such key. */
+const redisReply *asst_redis_field(const redisReply *pairs, const char *name);
+
 #endif

@@ -37,12 +37,9 @@ static const char *reply_error(const redisReply *r)
 
 static const char *field(const redisReply *fields, const char *name)
 {
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        const redisReply *k = fields->element[i], *v = fields->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0 && v->type == REDIS_REPLY_STRING)
-            return v->str;
-    }
-    return NULL;
+    const redisReply *v = asst_redis_field(fields, name);
+
+    return v && v->type == REDIS_REPLY_STRING ? v->str : NULL;
 }
 
 /* One XRANGE page after `after` ("-" for the start); NULL on error. */

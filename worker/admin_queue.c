@@ -12,22 +12,16 @@ typedef struct {
 
 static long long int_field(const redisReply *group, const char *name)
 {
-    for (size_t i = 0; i + 1 < group->elements; i += 2) {
-        const redisReply *k = group->element[i], *v = group->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0 && v->type == REDIS_REPLY_INTEGER)
-            return v->integer;
-    }
-    return 0;
+    const redisReply *v = asst_redis_field(group, name);
+
+    return v && v->type == REDIS_REPLY_INTEGER ? v->integer : 0;
 }
 
 static int is_named(const redisReply *group, const char *name)
 {
-    for (size_t i = 0; i + 1 < group->elements; i += 2) {
-        const redisReply *k = group->element[i], *v = group->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, "name") == 0)
-            return v->type == REDIS_REPLY_STRING && strcmp(v->str, name) == 0;
-    }
-    return 0;
+    const redisReply *v = asst_redis_field(group, "name");
+
+    return v && v->type == REDIS_REPLY_STRING && strcmp(v->str, name) == 0;
 }
 
 /* XINFO GROUPS: a missing stream is an error reply, i.e. no group. */

@@ -72,12 +72,9 @@ static int ensure_groups(asst_consumer_t *c, redisContext *rc)
 
 static const char *field_of(apr_pool_t *p, const redisReply *fields, const char *name)
 {
-    if (!fields || fields->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < fields->elements; i += 2)
-        if (strcmp(fields->element[i]->str, name) == 0)
-            return apr_pstrmemdup(p, fields->element[i + 1]->str, fields->element[i + 1]->len);
-    return NULL;
+    const redisReply *v = asst_redis_field(fields, name);
+
+    return v && v->type == REDIS_REPLY_STRING ? apr_pstrmemdup(p, v->str, v->len) : NULL;
 }
 
 /* entry: [id, [field, value, ...]] */

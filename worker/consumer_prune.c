@@ -21,17 +21,6 @@ static const char forget_script[] =
     "if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end "
     "return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])";
 
-static const redisReply *field(const redisReply *map, const char *name)
-{
-    if (map->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < map->elements; i += 2)
-        if (map->element[i]->type == REDIS_REPLY_STRING || map->element[i]->type == REDIS_REPLY_STATUS)
-            if (strcmp(map->element[i]->str, name) == 0)
-                return map->element[i + 1];
-    return NULL;
-}
-
 static long long number(const redisReply *r)
 {
     if (!r)
@@ -77,10 +66,10 @@ static int gone(const char *name, const char *host, long long idle_ms)
 
 static int stale(const redisReply *c, const char *self, const char *host)
 {
-    const redisReply *name = field(c, "name");
+    const redisReply *name = asst_redis_field(c, "name");
 
     return name && name->type == REDIS_REPLY_STRING && strcmp(name->str, self) != 0
-        && number(field(c, "pending")) == 0 && gone(name->str, host, number(field(c, "idle")));
+        && number(asst_redis_field(c, "pending")) == 0 && gone(name->str, host, number(asst_redis_field(c, "idle")));
 }
 
 int asst_consumer_prune(redisContext *rc, const char *stream, const char *self, const char *host)
@@ -92,7 +81,7 @@ int asst_consumer_prune(redisContext *rc, const char *stream, const char *self, 
     if (!r)
         return -1;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-        int rv = stale(r->element[i], self, host) ? forget(rc, stream, field(r->element[i], "name")->str) : 0;
+        int rv = stale(r->element[i], self, host) ? forget(rc, stream, asst_redis_field(r->element[i], "name")->str) : 0;
         if (rv < 0) {
             removed = -1;
             break;

@@ -58,11 +58,6 @@ static const char claim_due_sql[] = CLAIM_SQL(
 static const char unclaim_sql[] =
     "UPDATE outbox SET status = 'pending', attempts = attempts - 1 WHERE id = $1";
 
-static const char *col(apr_pool_t *p, const PGresult *res, int row, int c)
-{
-    return PQgetisnull(res, row, c) ? NULL : apr_pstrdup(p, PQgetvalue(res, row, c));
-}
-
 static int by_id(const void *a, const void *b)
 {
     apr_int64_t x = apr_atoi64(((const asst_outbox_row_t *)a)->id);
@@ -95,13 +90,13 @@ static asst_db_rc_t take_rows(asst_outbox_t *ob, apr_pool_t *p, PGresult *res, a
             continue;
         }
         c = apr_array_push(rows);
-        c->id = col(p, res, i, 0);
-        c->user_id = col(p, res, i, 1);
-        c->message_id = col(p, res, i, 2);
-        c->to = col(p, res, i, 3);
-        c->body = col(p, res, i, 4);
-        c->user_status = col(p, res, i, 5);
-        c->attempts = col(p, res, i, 6);
+        c->id = asst_db_text(p, res, i, 0);
+        c->user_id = asst_db_text(p, res, i, 1);
+        c->message_id = asst_db_text(p, res, i, 2);
+        c->to = asst_db_text(p, res, i, 3);
+        c->body = asst_db_text(p, res, i, 4);
+        c->user_status = asst_db_text(p, res, i, 5);
+        c->attempts = asst_db_text(p, res, i, 6);
     }
     return rc;
 }
@@ -202,9 +197,12 @@ static int settle_failed(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row
                          "jsonb_build_object('outbox_id', $2::bigint, 'error', $3::text, 'code', $4::int))",
                          c->user_id, c->id, why, code_text),
     };
+    int rv = asst_outbox_settle(ob, c, stmts, 4);
 
-    asst_log(ASST_LOG_WARN, "ASST01302: outbox row %s to %s failed for good: %s", c->id, c->to, why);
-    return asst_outbox_settle(ob, c, stmts, 4);
+    /* once recorded: record() may try several times while the database is away */
+    if (rv == 0)
+        asst_log(ASST_LOG_WARN, "ASST01302: outbox row %s to %s failed for good: %s", c->id, c->to, why);
+    return rv;
 }
 
 static int settle_retry(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
@@ -221,13 +219,15 @@ static int settle_retry(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_
                          "next_attempt_at = now() + $4::bigint * interval '1 millisecond'" GUARD_SENDER,
                          c->id, c->attempts, why, apr_psprintf(p, "%" APR_INT64_T_FMT, delay)),
     };
+    int rv;
 
     if (attempts >= ASST_OUTBOX_MAX_ATTEMPTS)
         return settle_failed(ob, p, c, apr_psprintf(p, "gave up after %d attempts: %s", attempts, why),
                              r->error_code);
-    asst_log(ASST_LOG_INFO, "ASST01303: outbox row %s: %s; retry %d in %" APR_INT64_T_FMT " ms",
-             c->id, why, attempts, delay);
-    return asst_outbox_settle(ob, c, stmts, 1);
+    if ((rv = asst_outbox_settle(ob, c, stmts, 1)) == 0)
+        asst_log(ASST_LOG_INFO, "ASST01303: outbox row %s: %s; retry %d in %" APR_INT64_T_FMT " ms",
+                 c->id, why, attempts, delay);
+    return rv;
 }
 
 /* The circuit was open: nothing went out, so it is no attempt. The row

@@ -69,11 +69,6 @@ static const char due_sql[] =
     "WHERE o.status = 'unknown' AND o.next_attempt_at <= now() "
     "ORDER BY o.next_attempt_at, o.id LIMIT $1";
 
-static const char *col(apr_pool_t *p, const PGresult *res, int row, int c)
-{
-    return PQgetisnull(res, row, c) ? NULL : apr_pstrdup(p, PQgetvalue(res, row, c));
-}
-
 static int due_rows(asst_outbox_t *ob, apr_pool_t *p, int limit, apr_array_header_t *rows)
 {
     PGresult *res = NULL;
@@ -86,12 +81,12 @@ static int due_rows(asst_outbox_t *ob, apr_pool_t *p, int limit, apr_array_heade
         return -1;
     for (int i = 0; i < PQntuples(res); i++) {
         unknown_t *u = apr_array_push(rows);
-        u->row.id = col(p, res, i, 0);
-        u->row.user_id = col(p, res, i, 1);
-        u->row.message_id = col(p, res, i, 2);
-        u->row.to = col(p, res, i, 3);
-        u->row.body = col(p, res, i, 4);
-        u->row.attempts = col(p, res, i, 5);
+        u->row.id = asst_db_text(p, res, i, 0);
+        u->row.user_id = asst_db_text(p, res, i, 1);
+        u->row.message_id = asst_db_text(p, res, i, 2);
+        u->row.to = asst_db_text(p, res, i, 3);
+        u->row.body = asst_db_text(p, res, i, 4);
+        u->row.attempts = asst_db_text(p, res, i, 5);
         u->claimed_at = (apr_time_t)apr_atoi64(PQgetvalue(res, i, 6));
         u->server_restarted = strcmp(PQgetvalue(res, i, 7), "t") == 0;
         u->age_ms = apr_atoi64(PQgetvalue(res, i, 8));

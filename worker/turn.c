@@ -71,7 +71,7 @@ static int find_user(tx_t *tx, const char *phone, user_t *u)
 
     if (found) {
         u->id = apr_pstrdup(tx->p, PQgetvalue(res, 0, 0));
-        u->name = PQgetisnull(res, 0, 1) ? NULL : apr_pstrdup(tx->p, PQgetvalue(res, 0, 1));
+        u->name = asst_db_text(tx->p, res, 0, 1);
         u->timezone = apr_pstrdup(tx->p, PQgetvalue(res, 0, 2));
         u->status = apr_pstrdup(tx->p, PQgetvalue(res, 0, 3));
         u->phone = phone;

@@ -276,6 +276,30 @@ START_TEST(acquire_release_reuses)
 }
 END_TEST
 
+START_TEST(field_of_a_flat_reply)
+{
+    asst_redis_conf_t conf = server_conf(&srv);
+    asst_redis_pool_t *rp = make_pool(&conf);
+    redisContext *c = acquire_ok(rp);
+    redisReply *add = redisCommand(c, "XADD asst-test-fields * env {} stream s1 n 7");
+    redisReply *r = redisCommand(c, "XRANGE asst-test-fields - +");
+    const redisReply *fields;
+
+    ck_assert_ptr_nonnull(add);
+    ck_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+    fields = r->element[0]->element[1];
+    ck_assert_str_eq(asst_redis_field(fields, "stream")->str, "s1");
+    ck_assert_str_eq(asst_redis_field(fields, "n")->str, "7");
+    ck_assert_ptr_null(asst_redis_field(fields, "s1"));          /* a value is no key */
+    ck_assert_ptr_null(asst_redis_field(fields, "missing"));
+    ck_assert_ptr_null(asst_redis_field(r->element[0]->element[0], "env"));   /* not an array */
+    ck_assert_ptr_null(asst_redis_field(NULL, "env"));
+    freeReplyObject(add);
+    freeReplyObject(r);
+    asst_redis_release(rp, c, 0);
+}
+END_TEST
+
 START_TEST(two_in_use_then_max_idle)
 {
     asst_redis_conf_t conf = server_conf(&srv);
@@ -631,6 +655,7 @@ static Suite *redis_suite(void)
     tcase_add_test(unix_tc, external_stats_block);
     tcase_add_test(unix_tc, pool_close_drops_idle);
     tcase_add_test(unix_tc, command_timeout);
+    tcase_add_test(unix_tc, field_of_a_flat_reply);
     suite_add_tcase(s, unix_tc);
 
     tcase_add_unchecked_fixture(auth, tr_base_setup, tr_base_teardown);

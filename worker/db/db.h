@@ -66,6 +66,9 @@ asst_db_rc_t asst_db_exec(asst_db_t *db, PGresult **res, const char *sql, int np
 const char *asst_db_value(asst_db_t *db, apr_pool_t *p, asst_db_rc_t *rc, const char *sql,
                           int nparams, const char *const *params);
 
+/* Row `row`, column `col` of res copied into p; NULL for SQL NULL. */
+const char *asst_db_text(apr_pool_t *p, const PGresult *res, int row, int col);
+
 /* Static, multi-statement SQL with no values at all (the embedded
  * migrations): simple query protocol, PQexec. */
 asst_db_rc_t asst_db_exec_script(asst_db_t *db, const char *sql);

@@ -49,12 +49,17 @@ const char *asst_db_value(asst_db_t *db, apr_pool_t *p, asst_db_rc_t *rc, const 
     const char *v = NULL;
     asst_db_rc_t r = asst_db_exec(db, &res, sql, nparams, params);
 
-    if (r == ASST_DB_OK && PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
-        v = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    if (r == ASST_DB_OK && PQntuples(res) > 0 && PQnfields(res) > 0)
+        v = asst_db_text(p, res, 0, 0);
     PQclear(res);
     if (rc)
         *rc = r;
     return v;
+}
+
+const char *asst_db_text(apr_pool_t *p, const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : apr_pstrdup(p, PQgetvalue(res, row, col));
 }
 
 asst_db_rc_t asst_db_exec_script(asst_db_t *db, const char *sql)

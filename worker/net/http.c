@@ -15,6 +15,7 @@
 #include "net/http.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_RESPONSE (64 * 1024)
 #define MAX_BACKOFF_MS ((apr_int64_t)1 << 31)
 
@@ -195,7 +196,7 @@ static void apply_defaults(asst_http_conf_t *conf)
     if (conf->connect_timeout_ms <= 0)
         conf->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     if (conf->timeout_ms <= 0)
-        conf->timeout_ms = ASST_HTTP_DEFAULT_TIMEOUT_MS;
+        conf->timeout_ms = DEFAULT_TIMEOUT_MS;
     if (conf->max_response == 0)
         conf->max_response = DEFAULT_MAX_RESPONSE;
     if (conf->breaker_failure_rate <= 0)
@@ -225,6 +226,11 @@ asst_http_client_t *asst_http_client_create(apr_pool_t *p, const asst_http_conf_
                       c->conf.breaker_min_calls, c->conf.breaker_cooldown_ms);
     apr_pool_cleanup_register(p, c, client_cleanup, apr_pool_cleanup_null);
     return c;
+}
+
+long asst_http_timeout_ms(const asst_http_client_t *c)
+{
+    return c->conf.timeout_ms;
 }
 
 asst_breaker_state_t asst_http_breaker_state(asst_http_client_t *c)

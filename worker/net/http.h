@@ -49,7 +49,6 @@ typedef struct {
     void *clock_baton;
 } asst_http_conf_t;
 
-#define ASST_HTTP_DEFAULT_TIMEOUT_MS 30000
 /* A 429 is the provider asking that request to wait: at least this long
  * when it does not say (Retry-After). It is not an outage: the breaker
  * does not count it. */
@@ -108,6 +107,9 @@ int asst_http_retryable(const asst_http_response_t *res);
 asst_breaker_outcome_t asst_http_breaker_outcome(const asst_http_response_t *res);
 
 asst_breaker_state_t asst_http_breaker_state(asst_http_client_t *c);
+
+/* The whole-request timeout in force (the configured one, or the default). */
+long asst_http_timeout_ms(const asst_http_client_t *c);
 
 /* name=value&... with RFC 3986 unreserved characters kept, all else %XX. */
 const char *asst_http_form_encode(apr_pool_t *p, const apr_array_header_t *params);

@@ -14,14 +14,20 @@ static const char *dup_or_null(apr_pool_t *p, const char *s)
     return s && *s ? apr_pstrdup(p, s) : NULL;
 }
 
+/* Without trailing slashes: the paths joined to it start with one. */
+static const char *api_base(apr_pool_t *p, const char *configured)
+{
+    const char *base = configured && *configured ? configured : ASST_TWILIO_API_BASE;
+    apr_size_t n = strlen(base);
+
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    return apr_pstrmemdup(p, base, n);
+}
+
 static const char *messages_url(apr_pool_t *p, const char *api_base, const char *sid)
 {
-    apr_size_t n = strlen(api_base);
-
-    while (n > 0 && api_base[n - 1] == '/')
-        n--;
-    return apr_psprintf(p, "%.*s/2010-04-01/Accounts/%s/Messages.json", (int)n, api_base,
-                        asst_http_escape(p, sid));
+    return apr_psprintf(p, "%s/2010-04-01/Accounts/%s/Messages.json", api_base, asst_http_escape(p, sid));
 }
 
 static const char *conf_problem(const asst_twilio_conf_t *conf)
@@ -55,8 +61,7 @@ asst_twilio_t *asst_twilio_create(apr_pool_t *p, const asst_twilio_conf_t *conf)
         return NULL;
     }
     tw->conf = *conf;
-    tw->conf.api_base = conf->api_base && *conf->api_base ? apr_pstrdup(p, conf->api_base)
-                                                          : ASST_TWILIO_API_BASE;
+    tw->conf.api_base = api_base(p, conf->api_base);
     tw->conf.account_sid = apr_pstrdup(p, conf->account_sid);
     tw->conf.auth_token = apr_pstrdup(p, conf->auth_token);
     tw->conf.from = dup_or_null(p, conf->from);
@@ -74,7 +79,7 @@ asst_http_client_t *asst_twilio_http(asst_twilio_t *tw)
 
 long asst_twilio_timeout_ms(const asst_twilio_t *tw)
 {
-    return tw->conf.timeout_ms > 0 ? tw->conf.timeout_ms : ASST_HTTP_DEFAULT_TIMEOUT_MS;
+    return asst_http_timeout_ms(tw->http);
 }
 
 const char *asst_twilio_outcome_name(asst_twilio_outcome_t outcome)
@@ -87,7 +92,7 @@ const char *asst_twilio_outcome_name(asst_twilio_outcome_t outcome)
     return "?";
 }
 
-static void add_param(apr_array_header_t *form, const char *name, const char *value)
+void asst_twilio_add_param(apr_array_header_t *form, const char *name, const char *value)
 {
     asst_param_t *kv = apr_array_push(form);
 
@@ -100,14 +105,14 @@ static apr_array_header_t *message_form(apr_pool_t *p, const asst_twilio_conf_t 
 {
     apr_array_header_t *form = apr_array_make(p, 4, sizeof(asst_param_t));
 
-    add_param(form, "To", to);
+    asst_twilio_add_param(form, "To", to);
     if (conf->messaging_service_sid)
-        add_param(form, "MessagingServiceSid", conf->messaging_service_sid);
+        asst_twilio_add_param(form, "MessagingServiceSid", conf->messaging_service_sid);
     else
-        add_param(form, "From", conf->from);
-    add_param(form, "Body", body);
+        asst_twilio_add_param(form, "From", conf->from);
+    asst_twilio_add_param(form, "Body", body);
     if (conf->status_callback_url)
-        add_param(form, "StatusCallback", conf->status_callback_url);
+        asst_twilio_add_param(form, "StatusCallback", conf->status_callback_url);
     return form;
 }
 

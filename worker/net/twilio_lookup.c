@@ -23,24 +23,16 @@ typedef struct {
     int reached_since;              /* a message older than since was seen */
 } search_t;
 
-static void add_param(apr_array_header_t *form, const char *name, const char *value)
-{
-    asst_param_t *kv = apr_array_push(form);
-
-    kv->name = name;
-    kv->value = value;
-}
-
 /* Newest first, filtered by To and our sender. No DateSent filter: a
  * message still queued has no date_sent yet and would be missed. */
 static const char *first_page_url(asst_twilio_t *tw, apr_pool_t *p, const char *to)
 {
     apr_array_header_t *q = apr_array_make(p, 3, sizeof(asst_param_t));
 
-    add_param(q, "To", to);
+    asst_twilio_add_param(q, "To", to);
     if (!tw->conf.messaging_service_sid)
-        add_param(q, "From", tw->conf.from);
-    add_param(q, "PageSize", PAGE_SIZE);
+        asst_twilio_add_param(q, "From", tw->conf.from);
+    asst_twilio_add_param(q, "PageSize", PAGE_SIZE);
     return apr_pstrcat(p, tw->url, "?", asst_http_form_encode(p, q), NULL);
 }
 
@@ -48,13 +40,8 @@ static const char *first_page_url(asst_twilio_t *tw, apr_pool_t *p, const char *
 static const char *next_page_url(asst_twilio_t *tw, apr_pool_t *p, json_object *page)
 {
     const char *next = asst_twilio_json_str(p, page, "next_page_uri");
-    apr_size_t n = strlen(tw->conf.api_base);
 
-    if (!next || !*next)
-        return NULL;
-    while (n > 0 && tw->conf.api_base[n - 1] == '/')
-        n--;
-    return apr_psprintf(p, "%.*s%s", (int)n, tw->conf.api_base, next);
+    return next && *next ? apr_pstrcat(p, tw->conf.api_base, next, NULL) : NULL;
 }
 
 static int ours(asst_twilio_t *tw, apr_pool_t *p, json_object *m, const search_t *s)

@@ -7,10 +7,13 @@
 
 /* Shared by the files of the Twilio client (sending, looking up). */
 struct asst_twilio {
-    asst_twilio_conf_t conf;
+    asst_twilio_conf_t conf;    /* api_base without trailing slashes */
     const char *url;            /* the Messages.json endpoint */
     asst_http_client_t *http;
 };
+
+/* Appends name=value to a form (an array of asst_param_t). */
+void asst_twilio_add_param(apr_array_header_t *form, const char *name, const char *value);
 
 /* obj[key] copied into p when it is a string, else NULL. */
 const char *asst_twilio_json_str(apr_pool_t *p, json_object *obj, const char *key);
