@@ -222,14 +222,14 @@ static void ingest_request(const webhook_t *w, asst_ingest_t *q)
     int status = w->kind == ASST_KIND_STATUS;
 
     memset(q, 0, sizeof(*q));
-    q->seen_key = status ? apr_pstrcat(p, ASST_KEY_PREFIX "seen:status:", w->sid, ":",
+    q->seen_key = status ? apr_pstrcat(p, ASST_KEY_SEEN_STATUS, w->sid, ":",
                                        asst_form_get(w->params, "MessageStatus"), NULL)
-                         : apr_pstrcat(p, ASST_KEY_PREFIX "seen:", w->sid, NULL);
+                         : apr_pstrcat(p, ASST_KEY_SEEN, w->sid, NULL);
     q->stream = asst_conf_stream(w->conf, status);
     q->envelope = w->envelope;
     q->dedupe_ttl_s = asst_conf_long(w->conf->dedupe_ttl, ASST_DEFAULT_DEDUPE_TTL);
     if (!status && w->conf->rate.n > 0) {
-        q->rate_key = apr_pstrcat(p, ASST_KEY_PREFIX "rl:", asst_form_get(w->params, "From"), NULL);
+        q->rate_key = apr_pstrcat(p, ASST_KEY_RATE, asst_form_get(w->params, "From"), NULL);
         q->rate_limit = w->conf->rate.n;
         q->rate_window_s = w->conf->rate.window;
     }

@@ -4,6 +4,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "asst_keys.h"
 #include "asst_pipe.h"
 #include "asst_sig.h"
 
@@ -47,8 +48,5 @@ typedef struct {
 #define ASST_DEFAULT_REDIS_TIMEOUT_MS 250
 #define ASST_DEFAULT_DEDUPE_TTL 86400
 #define ASST_DEFAULT_MAX_BODY 65536
-#define ASST_STREAM_SMS "{asst}:in"
-#define ASST_STREAM_STATUS "{asst}:status"
-#define ASST_KEY_PREFIX "{asst}:"
 
 #endif

@@ -10,7 +10,7 @@
 #include "asst_conf.h"
 #include "asst_redis.h"
 #include "fuzz.h"
-#include "worker_conf.h"
+#include "conf/worker_conf.h"
 
 #define DEF_ROW(name, kind, field, dflt, choices, syntax, help) \
     { #name, ASST_CONF_##kind, offsetof(asst_worker_conf_t, field), dflt, choices, syntax, help },

@@ -11,7 +11,7 @@
 #include "net/breaker.h"
 #include "unit_main.h"
 #include "unit_pool.h"
-#include "worker_conf.h"
+#include "conf/worker_conf.h"
 
 #define S ASST_BREAKER_SUCCESS
 #define F ASST_BREAKER_FAILURE

@@ -9,7 +9,7 @@
 #include <apr_pools.h>
 #include <check.h>
 
-#include "logfile.h"
+#include "master/logfile.h"
 #include "unit_main.h"
 
 static apr_pool_t *pool;

@@ -4,8 +4,8 @@
 
 #include <check.h>
 
-#include "backoff.h"
-#include "child.h"
+#include "master/backoff.h"
+#include "child/child.h"
 #include "unit_main.h"
 
 /* Wait statuses as waitpid() reports them (Linux encoding). */

@@ -12,7 +12,7 @@
 #include <check.h>
 
 #include "asst_log.h"
-#include "pidfile.h"
+#include "master/pidfile.h"
 #include "unit_main.h"
 
 static apr_pool_t *pool;

@@ -3,8 +3,9 @@
 
 #include <apr_strings.h>
 
+#include "asst_backoff.h"
 #include "asst_log.h"
-#include "db/db_private.h"
+#include "db_private.h"
 
 #define BACKOFF_MIN (100 * 1000)
 #define BACKOFF_MAX (5 * 1000 * 1000)
@@ -94,7 +95,7 @@ static void dial_failed(asst_db_t *db, PGconn *conn)
     db->next_dial = db->now(db->clock_baton) + db->delay;
     asst_log(ASST_LOG_WARN, "ASST02001: cannot connect to PostgreSQL (attempt %u, next in %" APR_TIME_T_FMT
              " ms): %s", db->failures, apr_time_as_msec(db->delay), db->error);
-    db->delay = db->delay * 2 < db->backoff_max ? db->delay * 2 : db->backoff_max;
+    db->delay = asst_backoff_double(db->delay, db->delay, db->backoff_max);
 }
 
 static void dial_succeeded(asst_db_t *db, PGconn *conn)

@@ -2,7 +2,7 @@
 
 #include <apr_strings.h>
 
-#include "db/db_private.h"
+#include "db_private.h"
 
 /* The connection for the next statement, or ECONN: none to be had, or the
  * transaction the caller is in died with the previous one. */

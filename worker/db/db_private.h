@@ -4,7 +4,7 @@
 /* Shared by db.c (connection, backoff, errors) and db_exec.c (statements,
  * transactions, RLS scope); nobody else looks inside. */
 
-#include "db/db.h"
+#include "db.h"
 
 struct asst_db {
     const char *conninfo;

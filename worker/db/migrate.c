@@ -4,7 +4,7 @@
 #include <apr_strings.h>
 
 #include "asst_log.h"
-#include "db/migrate.h"
+#include "migrate.h"
 
 #define MAX_VERSION 999      /* NNN */
 

@@ -3,7 +3,7 @@
 
 #include <apr_pools.h>
 
-#include "db/db.h"
+#include "db.h"
 
 /* The schema lives in sql/NNN_name.sql; tools/embed-sql compiles those
  * files into the binaries (migrations.c in the build directory), so a

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "net/breaker.h"
+#include "breaker.h"
 
 static int clamp(int v, int lo, int hi)
 {

@@ -10,9 +10,10 @@
 #include <apr_strings.h>
 #include <curl/curl.h>
 
+#include "asst_backoff.h"
 #include "asst_form.h"
 #include "asst_log.h"
-#include "net/http.h"
+#include "http.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -48,14 +49,11 @@ apr_int64_t asst_clock_monotonic_ms(void *baton)
 apr_int64_t asst_http_backoff_ms(apr_int64_t base_ms, apr_int64_t cap_ms, unsigned attempt,
                                  apr_int64_t retry_after_ms, apr_uint32_t rnd)
 {
-    apr_int64_t ceiling = base_ms > 0 ? base_ms : 0, delay;
+    apr_int64_t ceiling, delay;
 
     if (cap_ms > MAX_BACKOFF_MS)
         cap_ms = MAX_BACKOFF_MS;
-    while (attempt-- > 1 && ceiling < cap_ms)
-        ceiling *= 2;
-    if (ceiling > cap_ms)
-        ceiling = cap_ms > 0 ? cap_ms : 0;
+    ceiling = base_ms > 0 && cap_ms > 0 ? asst_backoff_nth(base_ms, cap_ms, attempt) : 0;
     delay = (apr_int64_t)(((apr_uint64_t)rnd * (apr_uint64_t)(ceiling + 1)) >> 32);
     return retry_after_ms > delay ? retry_after_ms : delay;
 }

@@ -5,7 +5,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-#include "net/breaker.h"
+#include "breaker.h"
 
 /* The one outbound HTTP client (libcurl). One client per provider, used by
  * one thread at a time: it keeps a curl easy handle so connections are

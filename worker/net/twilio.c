@@ -7,7 +7,7 @@
 
 #include "asst_form.h"
 #include "asst_log.h"
-#include "net/twilio_private.h"
+#include "twilio_private.h"
 
 static const char *dup_or_null(apr_pool_t *p, const char *s)
 {

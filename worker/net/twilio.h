@@ -5,7 +5,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-#include "net/http.h"
+#include "http.h"
 
 /* Sending one SMS through Twilio's Messages API:
  *   POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json

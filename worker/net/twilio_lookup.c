@@ -9,7 +9,7 @@
 
 #include "asst_form.h"
 #include "asst_log.h"
-#include "net/twilio_private.h"
+#include "twilio_private.h"
 
 /* Small pages: a page of long bodies must fit the response limit. */
 #define PAGE_SIZE "20"

@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "net/twilio.h"
+#include "twilio.h"
 
 /* Shared by the files of the Twilio client (sending, looking up). */
 struct asst_twilio {

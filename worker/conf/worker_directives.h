@@ -1,0 +1,66 @@
+#ifndef ASST_WORKER_DIRECTIVES_H
+#define ASST_WORKER_DIRECTIVES_H
+
+/* The one table of worker.conf directives: parsing, defaults and
+ * docs/worker.conf.md (`assistant-worker --print-directives`).
+ * X(Name, kind, field, default, choices, syntax, help); choices: "a|b|c" for
+ * ENUM, an optional "min..max" for INT and POSITIVE. */
+#define ASST_WORKER_DIRECTIVES(X)                                                          \
+    X(Workers, POSITIVE, workers, "2", NULL, "n", "Agent children the master keeps running.") \
+    X(Database, STRING, database, "dbname=assistant", NULL, "conninfo | URI",                \
+      "libpq connection string or postgresql:// URI.")                                     \
+    X(Redis, REDIS_ADDR, redis, "127.0.0.1:6379", NULL, "host:port | [IPv6]:port | unix:/path", \
+      "Redis holding the streams mod_assistant writes.")                                   \
+    X(RedisPasswordFile, SECRET_FILE, redis_password, NULL, NULL, "path",                  \
+      "File whose first line is the Redis password.")                                      \
+    X(Stream, STRING, stream, ASST_STREAM_SMS, NULL, "key", "Stream of incoming messages.")    \
+    X(StatusStream, STRING, status_stream, ASST_STREAM_STATUS, NULL, "key",                   \
+      "Stream of Twilio status callbacks.")                                                \
+    X(TwilioAccountSid, STRING, twilio_account_sid, NULL, NULL, "AC...",                   \
+      "Account that sends the replies.")                                                   \
+    X(TwilioAuthTokenFile, SECRET_FILE, twilio_auth_token, NULL, NULL, "path",             \
+      "File whose first line is the Twilio auth token (HTTP Basic password).")            \
+    X(TwilioFrom, STRING, twilio_from, NULL, NULL, "+E.164",                               \
+      "Number replies are sent from (or set TwilioMessagingServiceSid).")                  \
+    X(TwilioMessagingServiceSid, STRING, twilio_messaging_service_sid, NULL, NULL, "MG...", \
+      "Messaging service that picks the sender number.")                                   \
+    X(TwilioApiBase, URL, twilio_api_base, "https://api.twilio.com", NULL, "URL",          \
+      "Base of Twilio's REST API; tests point it at a local fake.")                        \
+    X(TwilioStatusCallbackURL, URL, twilio_status_callback_url, NULL, NULL, "URL",         \
+      "Where Twilio posts delivery status (an assistant-status location).")                \
+    X(TwilioTimeout, POSITIVE, twilio_timeout, "10000", NULL, "ms",                        \
+      "Longest one send to Twilio may take, connecting included; then it is a failure "     \
+      "and the reply is retried.")                                                         \
+    X(TwilioBreakerFailureRate, POSITIVE, twilio_breaker_failure_rate, "90", "1..100",     \
+      "percent", "The circuit to Twilio opens when this share of the last "                \
+      "TwilioBreakerWindow sends failed (timeout, connection error, 5xx; a 429 does not "   \
+      "count), and sends fail fast for TwilioBreakerCooldown.")                            \
+    X(TwilioBreakerWindow, POSITIVE, twilio_breaker_window, "12", "1..100", "sends",       \
+      "How many of the latest sends (per process) the failure rate is taken over.")        \
+    X(TwilioBreakerMinCalls, POSITIVE, twilio_breaker_min_calls, "10", NULL, "sends",      \
+      "Sends recorded before the circuit may open (at most TwilioBreakerWindow); with "    \
+      "Twilio down from the start it opens after this many.")                              \
+    X(TwilioBreakerCooldown, POSITIVE, twilio_breaker_cooldown, "5000", NULL, "ms",        \
+      "How long an open circuit fails fast; then up to 3 probe sends go out, and it "      \
+      "closes unless TwilioBreakerFailureRate of them fail.")                              \
+    X(SignupPolicy, ENUM, signup_policy, "pairing", "open|pairing|closed", "policy",       \
+      "Unknown numbers: open = become users, pairing = get a code an operator approves, "  \
+      "closed = ignored.")                                                                 \
+    X(DefaultTimezone, STRING, default_timezone, "UTC", NULL, "IANA zone",                 \
+      "Timezone of new users.")                                                            \
+    X(PidFile, PATH, pid_file, NULL, NULL, "path", "Master's pid file (created O_EXCL).")  \
+    X(User, STRING, user, NULL, NULL, "name", "User to run as when started as root.")      \
+    X(LogFile, PATH, log_file, NULL, NULL, "path", "Log file; stderr when unset.")         \
+    X(LogLevel, ENUM, log_level, "info", "error|warn|info|debug", "level", "Least severe level logged.") \
+    X(MaxTurnsPerChild, INT, max_turns_per_child, "0", NULL, "n",                          \
+      "Retire an agent child after n turns (0 = never).")                                  \
+    X(ShutdownTimeout, POSITIVE, shutdown_timeout, "10", NULL, "seconds",                  \
+      "On TERM, how long children may finish their turn before KILL.")                     \
+    X(MaxDeliveries, POSITIVE, max_deliveries, "5", NULL, "n",                             \
+      "Stream deliveries of one entry before it goes to the dead-letter stream.")          \
+    X(ClaimIdle, POSITIVE, claim_idle, "60000", NULL, "ms",                                \
+      "Pending entries idle this long are claimed from a consumer that died.")             \
+    X(SpoolDir, PATH, spool_dir, NULL, NULL, "path",                                       \
+      "mod_assistant's AssistantSpoolDir, drained into the stream.")
+
+#endif

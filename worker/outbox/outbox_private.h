@@ -1,0 +1,61 @@
+#ifndef ASST_OUTBOX_PRIVATE_H
+#define ASST_OUTBOX_PRIVATE_H
+
+#include "outbox.h"
+
+/* Shared by delivery (outbox.c) and recovery (outbox_recover.c). */
+struct asst_outbox {
+    asst_db_t *db;
+    asst_twilio_t *twilio;
+};
+
+/* A row this process holds: claimed for a send, or being looked up. */
+typedef struct {
+    const char *id;
+    const char *kind;
+    const char *user_id;
+    const char *message_id;
+    const char *to;
+    const char *body;
+    const char *user_status;
+    const char *attempts;       /* the claim's number: settles are guarded by it */
+} asst_outbox_row_t;
+
+/* Delivers one claimed row of its kind (deliverers.c). The outcome
+ * classes are Twilio's names but any provider's: sent, retry later, or
+ * failed for good (r->error_message, r->error_code say why). */
+typedef struct {
+    const char *kind;
+    int (*ready)(const asst_outbox_t *ob);   /* 0: not configured, rows wait */
+    asst_twilio_outcome_t (*send)(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *row,
+                                  asst_twilio_result_t *r);
+} asst_deliverer_t;
+
+/* NULL for a kind nobody delivers. */
+const asst_deliverer_t *asst_deliverer_for(const char *kind);
+/* The kinds whose deliverer is ready, as a PostgreSQL array literal
+ * ("{sms}"), or NULL when none is. */
+const char *asst_deliverer_ready_kinds(const asst_outbox_t *ob, apr_pool_t *p);
+
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+} asst_outbox_stmt_t;
+
+#define ASST_OUTBOX_STMT(sql, ...) { sql, ASST_DB_ARGS(__VA_ARGS__) }
+
+/* Runs stmts in one system-scope transaction. stmts[0] is the guard: an
+ * UPDATE of the row that must match it, or nothing is recorded (the row
+ * moved on meanwhile) and 1 is returned. 0 when recorded, -1 when the
+ * database failed (logged). */
+int asst_outbox_settle(asst_outbox_t *ob, const asst_outbox_row_t *row, const asst_outbox_stmt_t *stmts,
+                       int n);
+
+/* Records that Twilio has the message (sid, status): row and message sent,
+ * event `event_kind`. Same returns as asst_outbox_settle. */
+int asst_outbox_settle_sent(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *row,
+                            const char *guard_status, const char *sid, const char *status,
+                            const char *event_kind);
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef ASST_TURN_H
+#define ASST_TURN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "agent/planner.h"
+#include "asst_envelope.h"
+#include "db/db.h"
+#include "conf/worker_conf.h"
+
+/* One turn is ONE PostgreSQL transaction (DESIGN.md): per-sender advisory
+ * lock, the inbound message (UNIQUE twilio_sid drops redeliveries),
+ * sign-up policy, compliance keywords, the planner, and the reply as
+ * outbox rows. Nothing leaves the process until it has committed. */
+
+typedef enum {
+    ASST_TURN_DONE,          /* committed: ack the entry, deliver the outbox rows */
+    ASST_TURN_DUPLICATE,     /* already committed by an earlier delivery: ack */
+    ASST_TURN_RETRY,         /* database unavailable or failed: keep the entry */
+    ASST_TURN_DEFER,         /* not ready yet (a status callback for a sid not yet
+                              * recorded): leave it pending, it comes back later */
+} asst_turn_status_t;
+
+typedef struct {
+    const asst_worker_conf_t *conf;
+    const asst_planner_t *planner;
+    apr_array_header_t *outbox_ids;   /* of long long: rows to deliver after commit */
+    const char *error;                /* on RETRY */
+} asst_turn_t;
+
+asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
+                                 asst_turn_t *turn);
+
+#endif
