@@ -19,10 +19,10 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +30,8 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True     # nothing written under tests/ or dev/
 import localstack  # noqa: E402  (dev/localstack.py: the whole stack)
-from localstack import stack, ASSISTANT_NUMBER  # noqa: E402
+from localstack import ASSISTANT_NUMBER  # noqa: E402
+from harness.webhook import signed_form  # noqa: E402  (tests/harness)
 
 DEFAULT_FROM = "+15551230001"
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -130,7 +131,7 @@ class Console:
 
     def explain(self):
         st = self.stack
-        a, r, pg, tw, w = st.apache, st.redis, st.pg, st.twilio, st.worker
+        a, r, pg, tw, w = st.apache, st.redis, st.pg.server, st.fake, st.worker
         master, agents, scheds = st.worker_pids()
         user = st.worker_user_note or "children run as you"
         print("""\
@@ -155,11 +156,11 @@ posted to /sms the way Twilio posts an incoming SMS; the reply is shown when the
 worker sends it to Twilio. /help lists the commands; Ctrl-D, Ctrl-C or /quit
 stops it all.
 """.format(state=self.rel(st.state), pgport=pg.port, pgsock=self.rel(pg.sock_dir),
-           migrated=(st.migrate_output.splitlines() or ["ok"])[-1], pglog=self.rel(pg.logfile),
-           raddr=r.addr, rlog=self.rel(r.logfile), url=st.base_url, apid=a.pid,
-           aconf=self.rel(a.conf_path), elog=self.rel(a.error_log), alog=self.rel(a.access_log),
-           token=self.rel(st.token_file), turl=tw.url, tpid=tw.proc.pid,
-           tlog=self.rel(tw.log), master=master, agents=" ".join(map(str, agents)),
+           migrated=(st.migrate_output.splitlines() or ["ok"])[-1], pglog=self.rel(pg.log_path),
+           raddr=r.addr, rlog=self.rel(r.log_path), url=st.base_url, apid=a.pid,
+           aconf=self.rel(a.conf_path), elog=self.rel(a.log_path), alog=self.rel(a.access_log),
+           token=self.rel(st.token_file), turl=tw.url, tpid=tw.pid,
+           tlog=self.rel(tw.log_path), master=master, agents=" ".join(map(str, agents)),
            scheds=" ".join(map(str, scheds)), user=user, wconf=self.rel(w.conf),
            wlog=self.rel(w.log), from_=self.from_, to=ASSISTANT_NUMBER), flush=True)
 
@@ -179,21 +180,12 @@ stops it all.
 
     def send(self, text):
         import requests
-        from twilio.request_validator import RequestValidator
         sid = "SM" + secrets.token_hex(16)
         params = self.params(text, sid)
         url = self.stack.base_url + "/sms"          # = AssistantPublicURL
-        signature = RequestValidator(self.stack.token).compute_signature(url, dict(params))
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-            "User-Agent": "TwilioProxy/1.1",
-            "Accept": "*/*",
-            "Cache-Control": "max-age=259200",
-            "X-Home-Region": "us1",
-        }
-        data = urllib.parse.urlencode(params).encode("ascii")
+        data, headers = signed_form(self.stack.token, url, params, {
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()), "Accept": "*/*",
+            "Cache-Control": "max-age=259200", "X-Home-Region": "us1"})
         number = self.from_
         with self.lock:
             before = len(self.replies.get(number, []))
@@ -256,7 +248,7 @@ stops it all.
         session = requests.Session()
         while not self.stopping.is_set():
             try:
-                reqs = self.stack.twilio.requests(session)
+                reqs = self.stack.fake.requests(session)
             except Exception:        # stopping, or a hiccup: look again
                 time.sleep(POLL)
                 continue
@@ -286,7 +278,7 @@ stops it all.
 
     # -- logs
     def logs(self):
-        return [self.stack.apache.error_log, self.stack.worker.log]
+        return [self.stack.apache.log_path, self.stack.worker.log_path]
 
     @staticmethod
     def size(path):
@@ -334,11 +326,11 @@ stops it all.
             self.say("  (all zero)")
 
     def queue(self):
-        rc, out = self.stack.admin("queue")
-        for line in out.rstrip("\n").splitlines():
+        r = self.stack.admin("queue", timeout=30, stderr=subprocess.STDOUT)
+        for line in r.stdout.rstrip("\n").splitlines():
             self.say("  " + line)
-        if rc != 0:
-            self.say("  (assistant-admin queue exited %d)" % rc)
+        if r.returncode != 0:
+            self.say("  (assistant-admin queue exited %d)" % r.returncode)
 
     # -- the prompt
     def read_line(self):
@@ -427,7 +419,7 @@ def main():
     try:
         try:
             c.start()
-        except (stack.ApacheError, RuntimeError, OSError) as e:
+        except (RuntimeError, OSError) as e:      # harness.ServerError is a RuntimeError
             print("dev/run: could not start the stack: %s" % e, file=sys.stderr)
             rc = 1
         else:

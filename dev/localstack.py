@@ -1,21 +1,20 @@
 """dev/localstack.py: the whole assistant on loopback, in one state directory.
 
-Used by dev/console.py (bash dev/run) and bench/e2e.  Starts, in this order:
+Used by dev/console.py (bash dev/run) and bench/e2e.  LocalStack is the
+harness's Stack (tests/harness/stack.py: PostgreSQL with a database
+`assistant` migrated by assistant-admin, Redis in memory, Apache (event MPM)
+with mod_assistant at /sms, /status and /metrics, the fake Twilio posting
+signed status callbacks to /status, assistant-worker -F), started in this
+order and stopped in the reverse one, with what a developer's copy adds:
 
-  PostgreSQL  initdb + postgres (tests/it/fixtures_pg.py), role `assistant`
-              (LOGIN, not a superuser), database `assistant` owned by it,
-              migrated with `assistant-admin -f STATE/worker.conf migrate`
-  Redis       redis-server (tests/it/stack.py), in memory only
-  Apache      event MPM, mod_assistant at /sms, /status and /metrics
-  fake Twilio tests/fakes/fake_twilio.py --status-callbacks: Twilio's REST
-              API for the replies; it posts signed status callbacks to /status
-  the worker  assistant-worker -F (tests/it/fixtures_worker.py's Worker)
+  - STATE is recreated each run; servers a killed console left running
+    there are stopped first (their pid files name them);
+  - a fresh random account SID and auth token, kept in STATE/secrets/;
+  - the site reads the token from that file and dedupes for a day;
+  - worker.conf, worker.log and worker.pid directly in STATE.
 
-and stops them in the reverse order.  Every server runs in a session of its
-own, so a Ctrl-C typed at the console reaches only the console, which then
-stops them.  One Twilio account and auth token serve the three places Twilio
-uses it: the webhook signatures, the status-callback signatures and the REST
-API's Basic auth.
+Every server runs in a session of its own, so a Ctrl-C typed at the console
+reaches only the console, which then stops them.
 
 As root: Apache's children run as www-data, PostgreSQL as `postgres`, and the
 worker's children as `nobody` when nobody can reach what they need (the
@@ -36,17 +35,14 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "tests", "it"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.dont_write_bytecode = True     # nothing written under tests/
-import stack  # noqa: E402  (private Redis + Apache)
-import fixtures_pg  # noqa: E402  (private PostgreSQL)
-import fixtures_worker  # noqa: E402  (worker.conf + assistant-worker)
-import fixtures_path  # noqa: E402  (the fake Twilio)
+from harness import util  # noqa: E402
+from harness.stack import Stack  # noqa: E402
+from harness.worker import Worker  # noqa: E402
 
-PYTHON = "/usr/bin/python3"
 ASSISTANT_NUMBER = "+15559870000"     # the Twilio number people text
 STREAM = "{asst}:in"
-DB_NAME = "assistant"
 WORKER_USER = "nobody"                # the worker's children, when started as root
 
 
@@ -65,7 +61,7 @@ def pid_from(path, state, first_line=True):
         cwd = os.readlink("/proc/%d/cwd" % pid)
     except OSError:
         cwd = ""
-    if not stack.pid_alive(pid):
+    if not util.pid_alive(pid):
         return None
     return pid if state in cmd or cwd == state or cwd.startswith(state + os.sep) else None
 
@@ -76,59 +72,15 @@ def stop_pid(pid, sig=signal.SIGTERM, timeout=15):
         os.kill(pid, sig)
     except ProcessLookupError:
         return False
-    if stack.wait_for(lambda: not stack.pid_alive(pid), timeout, 0.05):
+    if util.wait_for(lambda: not util.pid_alive(pid), timeout, 0.05):
         return False
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    stack.wait_for(lambda: not stack.pid_alive(pid), 5, 0.05)
+    util.wait_for(lambda: not util.pid_alive(pid), 5, 0.05)
     return True
 
-
-# --------------------------------------------------------------------------
-# The servers, each in a session of its own
-
-class SessionRedis(stack.RedisServer):
-    """stack.RedisServer in a session of its own."""
-
-    def start(self, timeout=10):
-        if self.running:
-            return self
-        self.proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        if not stack.wait_for(lambda: self._ping() or not self.running, timeout) \
-                or not self.running:
-            raise RuntimeError("redis-server did not start (rc=%s), see %s"
-                               % (self.proc.poll(), self.logfile))
-        return self
-
-
-class SessionWorker(fixtures_worker.Worker):
-    """fixtures_worker.Worker in a session of its own, files directly in dir."""
-
-    def __init__(self, dir, binary, **directives):
-        super().__init__(dir, binary, name="", **directives)
-        self.stderr_path = os.path.join(self.dir, "worker.stderr")
-
-    def start(self, timeout=15):
-        self.stderr = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "-F", "-f", self.conf],
-                                     stdin=subprocess.DEVNULL, stdout=self.stderr,
-                                     stderr=self.stderr, start_new_session=True,
-                                     cwd=self.dir)
-        self.pid = self.proc.pid
-        want = int(self.directives.get("Workers") or 2) + 1
-        if not stack.wait_for(lambda: len(self.children()) == want or not self.running,
-                              timeout) or not self.running:
-            raise RuntimeError("assistant-worker did not come up (%d of %d children); "
-                               "%s says:\n%s%s" % (len(self.children()), want, self.log,
-                                                   self.log_text()[-3000:], self.stderr_text()[-2000:]))
-        return self
-
-
-# --------------------------------------------------------------------------
 
 def can_access_as(user, paths):
     """True if user (by name) can search every directory in paths and
@@ -147,35 +99,17 @@ def can_access_as(user, paths):
     return r.returncode == 0
 
 
-class LocalStack:
+class LocalStack(Stack):
     """PostgreSQL, Redis, Apache + mod_assistant, fake Twilio, assistant-worker."""
 
     def __init__(self, state, build, workers=2, signup="open", log_level="info",
                  status_callbacks=True, out=print):
-        self.state = os.path.abspath(state)
-        self.build = os.path.abspath(build)
-        self.module = os.path.join(self.build, "mod_assistant", ".libs", "mod_assistant.so")
-        self.worker_bin = os.path.join(self.build, "worker", "assistant-worker")
-        self.admin_bin = os.path.join(self.build, "worker", "assistant-admin")
-        self.workers = workers
-        self.signup = signup
-        self.log_level = log_level
-        self.status_callbacks = status_callbacks
-        self.out = out
-        self.pg = self.redis = self.apache = self.twilio = self.worker = None
+        super().__init__(state, util.Binaries(build), workers=workers, signup=signup,
+                         log_level=log_level, number=ASSISTANT_NUMBER,
+                         status_callbacks=status_callbacks, out=out)
+        self.state = self.dir
         self.worker_user = None
         self.worker_user_note = ""
-
-    def missing(self):
-        """What is not there to run the stack, as a list of strings."""
-        miss = [p for p in (self.module, self.worker_bin, self.admin_bin)
-                if not os.access(p, os.X_OK if not p.endswith(".so") else os.R_OK)]
-        for exe in (stack.APACHE2, stack.REDIS_SERVER, PYTHON):
-            if not os.access(exe, os.X_OK):
-                miss.append(exe)
-        if not fixtures_pg.PG_BINDIR:
-            miss.append("PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
-        return miss
 
     # -- leftovers of a previous run (its console was killed)
     def stop_leftovers(self):
@@ -193,57 +127,16 @@ class LocalStack:
                 self.out("stopping %s (pid %d) left running by a previous run" % (name, pid))
                 stop_pid(pid, sig)
 
-    # -- start
     def start(self):
-        s = self.state
         self.stop_leftovers()
-        shutil.rmtree(s, ignore_errors=True)
-        stack.make_dir(s, 0o755)
-        sec = stack.make_dir(os.path.join(s, "secrets"), 0o700)
+        shutil.rmtree(self.state, ignore_errors=True)
         self.token = secrets.token_hex(16)
         self.account = "AC" + secrets.token_hex(16)
-        self.token_file = stack.write_file(os.path.join(sec, "twilio-auth-token"),
-                                           self.token + "\n", 0o600)
-        self.spool = stack.make_dir(os.path.join(s, "spool"), 0o750)
+        self.redis_args = ["--pidfile", os.path.join(self.state, "redis", "redis.pid")]
+        self.worker = Worker(self.state, self.bins.worker, name="")   # files directly in STATE
+        return super().start()
 
-        self.pg = fixtures_pg.PostgresServer(s, "pg")
-        self.pg.initdb().start()
-        self.pg.setup_roles()
-        self.pg.psql('CREATE DATABASE "%s" OWNER %s' % (DB_NAME, fixtures_pg.APP_ROLE))
-
-        self.redis = SessionRedis(s, "redis", extra_args=[
-            "--pidfile", os.path.join(s, "redis", "redis.pid")])
-        self.redis.start()
-
-        port = stack.free_port()
-        self.base_url = "http://127.0.0.1:%d" % port
-        self.apache = stack.Apache(s, self.module, name="httpd", mpm="event",
-                                   body=self.site(self.base_url), port=port)
-        self._setup_spool_owner()
-        self.apache.start()
-        if self.apache.url != self.base_url:   # the port was taken: public URLs follow
-            self.base_url = self.apache.url
-            self.apache.body = self.site(self.base_url)
-            self.apache.write_conf()
-            self.apache.graceful()
-
-        self.twilio = fixtures_path.FakeTwilio(s, self.account, self.token,
-                                               status_callbacks=self.status_callbacks,
-                                               dirname="twilio")
-        self.twilio.start()
-
-        self._pick_worker_user()
-        self.worker = SessionWorker(s, self.worker_bin, **self.worker_directives())
-        r = subprocess.run([self.admin_bin, "-f", self.worker.conf, "migrate"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=120)
-        self.migrate_output = r.stdout.strip()
-        if r.returncode != 0:
-            raise RuntimeError("assistant-admin migrate exited %d:\n%s" % (r.returncode, r.stdout))
-        self.worker.start()
-        return self
-
-    def site(self, url):
+    def site(self):
         return """
 AssistantRedis {redis}
 AssistantRedisTimeout 250
@@ -271,26 +164,28 @@ AssistantRedisTimeout 250
     SetHandler assistant-metrics
     Require ip 127.0.0.1
 </Location>
-""".format(redis=self.redis.addr, url=url, token=self.token_file,
+""".format(redis=self.redis.addr, url=self.base_url, token=self.token_file,
            account=self.account, spool=self.spool)
 
-    def _setup_spool_owner(self):
+    def make_spool(self, path):
         """As root, httpd's children (www-data) write the spool and the
         worker's children drain it: owner www-data, group nogroup (nobody's),
         setgid so spooled files get that group, 2770."""
-        if not stack.IS_ROOT:
-            return
-        user, _ = stack.run_user()
+        spool = util.make_dir(path, 0o750)
+        if not util.IS_ROOT:
+            return spool
+        user, _ = util.run_user()
         web = pwd.getpwnam(user)
         try:
             gid = pwd.getpwnam(WORKER_USER).pw_gid
         except KeyError:
             gid = web.pw_gid
-        os.chown(self.spool, web.pw_uid, gid)
-        os.chmod(self.spool, 0o2770)
+        os.chown(spool, web.pw_uid, gid)
+        os.chmod(spool, 0o2770)
+        return spool
 
     def _pick_worker_user(self):
-        if not stack.IS_ROOT:
+        if not util.IS_ROOT:
             return
         try:
             pwd.getpwnam(WORKER_USER)
@@ -305,7 +200,8 @@ AssistantRedisTimeout 250
             if p == "/":
                 break
             p = os.path.dirname(p)
-        paths = [self.spool] + parts[::-1] + [self.pg.sock_dir]
+        sock_dir = self.pg.server.sock_dir
+        paths = [self.spool] + parts[::-1] + [sock_dir]
         if can_access_as(WORKER_USER, paths):
             self.worker_user = WORKER_USER
             try:
@@ -316,66 +212,12 @@ AssistantRedisTimeout 250
                                      % (WORKER_USER, gname))
         else:
             self.worker_user_note = ("%s cannot reach %s or %s: the worker's children run "
-                                     "as root" % (WORKER_USER, self.spool, self.pg.sock_dir))
+                                     "as root" % (WORKER_USER, self.spool, sock_dir))
 
     def worker_directives(self):
-        s = self.state
-        d = {
-            "Workers": self.workers,
-            "Database": '"%s"' % self.pg.dsn(DB_NAME, fixtures_pg.APP_ROLE),
-            "Redis": self.redis.addr,
-            "Stream": STREAM,
-            "TwilioAccountSid": self.account,
-            "TwilioAuthTokenFile": self.token_file,
-            "TwilioFrom": ASSISTANT_NUMBER,
-            "TwilioApiBase": self.twilio.url,
-            "TwilioStatusCallbackURL": self.base_url + "/status",
-            "SignupPolicy": self.signup,
-            "DefaultTimezone": "UTC",
-            "SpoolDir": self.spool,
-            "PidFile": os.path.join(s, "worker.pid"),
-            "LogFile": os.path.join(s, "worker.log"),
-            "LogLevel": self.log_level,
-            "ShutdownTimeout": 5,
-        }
+        d = super().worker_directives()
+        d.update(Stream=STREAM, DefaultTimezone="UTC")
+        self._pick_worker_user()
         if self.worker_user:
             d["User"] = self.worker_user
         return d
-
-    # -- stop, worker first
-    def stop(self):
-        """Stops what is running; returns ["assistant-worker (pid N)", ...]."""
-        stopped = []
-
-        def attempt(name, obj, pid_of, stop):
-            if obj is None:
-                return
-            try:
-                pid = pid_of()
-                if pid:
-                    stop()
-                    stopped.append("%s (pid %d)" % (name, pid))
-            except Exception as e:      # keep stopping the others
-                self.out("stopping %s: %s" % (name, e))
-
-        w, a, t, r, p = self.worker, self.apache, self.twilio, self.redis, self.pg
-        attempt("assistant-worker", w, lambda: w.pid if w.running else None, w.stop)
-        attempt("Apache", a, lambda: a.pid if a.running else None, a.stop)
-        attempt("fake Twilio", t, lambda: t.proc.pid if t.running else None, t.stop)
-        attempt("Redis", r, lambda: r.proc.pid if r.running else None, r.stop)
-        attempt("PostgreSQL", p, lambda: p.proc.pid if p.running else None, p.stop)
-        self.worker = self.apache = self.twilio = self.redis = self.pg = None
-        return stopped
-
-    # -- helpers
-    def admin(self, *args, timeout=30):
-        """(rc, output) of assistant-admin -f worker.conf args..."""
-        r = subprocess.run([self.admin_bin, "-f", self.worker.conf] + list(args),
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        return r.returncode, r.stdout
-
-    def worker_pids(self):
-        """(master pid, [agent pids], [scheduler pids])."""
-        w = self.worker
-        return w.pid, w.agents(), w.schedulers()

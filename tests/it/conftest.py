@@ -1,9 +1,11 @@
-"""Fixtures for the end-to-end tests: a private Redis and Apache with mod_assistant.
+"""Fixtures for the end-to-end tests: a private Redis and Apache with
+mod_assistant (the servers are tests/harness's; this file only decides
+their lifetimes).
 
 Redis runs once per session and is FLUSHALLed before every test (a test that
 stops it gets it restarted on the same port before the next test).  Apache is
 started per test from a generated configuration; after the test it is
-stopped and its error log scanned (see stack.Apache.bad_log_lines):
+stopped and its error log scanned (harness.apache: Apache.bad_log_lines):
 crashes ("Segmentation fault", "exit signal", AH00052, sanitizer reports) and
 :emerg]/:crit]/:alert] lines always fail the test; ":error]" lines and
 [core:warn]/[core:error] lines fail it unless the test declared them with
@@ -20,9 +22,8 @@ import re
 
 import pytest
 
-import stack
+import stack  # first: puts tests/ on sys.path for harness
 from stack import Apache, RedisServer, Webhook, TOKEN, ACCOUNT, PUBLIC, default_body
-
 
 
 def pytest_configure(config):
@@ -140,7 +141,7 @@ def apache_factory(test_dir, module_path, redis_server, mpm, request):
 
     yield make
 
-    errors = stack.stop_all_and_scan_logs(made, lambda a: a.error_log)
+    errors = stack.stop_all_and_scan_logs(made)
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)
 

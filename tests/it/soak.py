@@ -4,7 +4,8 @@ of the sends 503 or 429, a worker child is killed -9 every few seconds and,
 optionally, Redis and PostgreSQL are restarted once; then every text must
 have exactly one reply.
 
-    target = soak.Target(...)            # or soak.Target.from_path(assistant)
+    target = stack                       # a harness Stack: the assistant fixture, or
+                                         # soak.make_stack(dir, bins).start()
     plan = soak.Plan(texts=300, people=60, rate=100, kill_every=(1, 2))
     result = soak.run(target, plan)      # sends, kills, waits until settled
     print(result.report())               # figures and goals, PASS/FAIL each
@@ -30,10 +31,8 @@ empty and no outbox row is on its way (status other than sent/failed), then
 `quiet` seconds more without a new send (a late duplicate); at most
 `settle` seconds after the last webhook.
 
-SoakStack starts the stack outside pytest (for bench/soak) from the same
-harness classes the fixtures use: PostgresServer, RedisServer (appendonly
-yes, appendfsync everysec), Apache with the standard site and a spool,
-FakeTwilio with status callbacks, and the worker configured like
+make_stack() is the stack outside pytest (for bench/soak): a harness Stack
+with Redis appendonly yes + appendfsync everysec, the worker configured like
 assistant_factory's (SignupPolicy open, ClaimIdle 1500, ...).
 """
 
@@ -45,15 +44,13 @@ import random
 import re
 import secrets
 import signal
-import subprocess
 import threading
 import time
 
 import stack
-import fixtures_pg
-import fixtures_worker
-from fixtures_path import FakeTwilio, TWILIO_FROM, placeholder_reply
-from stack import ACCOUNT, TOKEN
+from fixtures_path import placeholder_reply
+from harness.stack import FAST_RECLAIM, Stack
+from harness.webhook import signed_form
 
 # "20 % of sends answered 503 or 429 + Retry-After: 1" (tests/fakes/fake_twilio.py)
 FAULTS = {"fail_rate_5xx": 0.1, "status_5xx": 503, "rate_429": 0.1111, "retry_after": 1}
@@ -73,42 +70,11 @@ def pct(xs, p):
 
 
 class Target:
-    """What the soak drives: the stack's parts, however they were started."""
+    """soak.run() drives a harness Stack (the assistant fixture's Path is one)."""
 
-    def __init__(self, apache, fake, worker, redis, pg_server, value, spool,
-                 public=None, token=TOKEN, account=ACCOUNT, number=TWILIO_FROM):
-        self.apache, self.fake, self.worker = apache, fake, worker
-        self.redis, self.pg_server = redis, pg_server
-        self.value = value                  # value(sql) -> str, as the owner, system scope
-        self.spool = spool
-        self.public = (public or apache.url).rstrip("/")
-        self.token, self.account, self.number = token, account, number
-
-    @classmethod
-    def from_path(cls, a):
-        """From a fixtures_path.Path (the assistant fixtures)."""
-        return cls(a.apache, a.fake, a.worker, a.redis, a.pg.server, a.value, a.spool)
-
-    def spool_files(self):
-        try:
-            return [f for f in os.listdir(self.spool) if f.endswith(".json")
-                    and not f.startswith(".")] if self.spool else []
-        except OSError:
-            return []
-
-    def log_size(self):
-        try:
-            return os.path.getsize(self.worker.log)
-        except OSError:
-            return 0
-
-    def log_since(self, offset):
-        try:
-            with open(self.worker.log, "rb") as f:
-                f.seek(offset)
-                return f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return []
+    @staticmethod
+    def from_path(a):
+        return a
 
 
 class Plan:
@@ -166,7 +132,7 @@ class Texts:
 
     def __init__(self, target, plan):
         self.run = secrets.token_hex(3)
-        url = target.public + "/sms"          # what AssistantPublicURL names
+        url = target.base_url + "/sms"        # what AssistantPublicURL names
         self.bodies, self.people, self.reqs = [], [], []
         for i in range(plan.texts):
             who = "+1555%07d" % (3000000 + i % plan.people)
@@ -174,12 +140,10 @@ class Texts:
             sid = "SM%s%026x" % (self.run, i)                   # 34 characters
             params = stack.sms_params(sid=sid, account=target.account, from_=who,
                                       to=target.number, body=body)
-            headers = {"Content-Type": "application/x-www-form-urlencoded",
-                       "X-Twilio-Signature": stack.twilio_signature(target.token, url, params),
-                       "User-Agent": "TwilioProxy/1.1", "I-Twilio-Idempotency-Token": sid}
             self.bodies.append(body)
             self.people.append(who)
-            self.reqs.append((stack.form_encode(params).encode("ascii"), headers))
+            self.reqs.append(signed_form(target.token, url, params,
+                                         {"I-Twilio-Idempotency-Token": sid}))
 
 
 class Sender:
@@ -354,8 +318,8 @@ class Outages(threading.Thread):
             steps.append(("Redis", self.plan.duration / 3, self.target.redis.stop,
                           self.target.redis.start))
         if self.plan.pg_restart:
-            steps.append(("PostgreSQL", self.plan.duration * 2 / 3, self.target.pg_server.stop,
-                          self.target.pg_server.restart))
+            steps.append(("PostgreSQL", self.plan.duration * 2 / 3, self.target.pg.server.stop,
+                          self.target.pg.server.restart))
         for what, at, stop, start in steps:
             d = self.t0 + at - time.monotonic()
             if d > 0:
@@ -512,7 +476,7 @@ def run(target, plan):
     until settled (or plan.settle seconds), returns a Result."""
     texts = Texts(target, plan)
     target.fake.faults(twilio_faults(plan))
-    log_offset = target.log_size()
+    log_offset = target.worker.log_size()
     load = drive(target, plan, texts)
     accepted = [i for i in range(plan.texts) if load.sender.status[i] == 200]
     reply_of = {placeholder_reply(texts.bodies[i]): i for i in range(plan.texts)}
@@ -691,7 +655,7 @@ def figures(target, plan, texts, load, accepted, replies, log_offset):
     res.non200 = collections.Counter(load.sender.status[i] for i in range(plan.texts)
                                      if load.sender.status[i] != 200)
     reply_figures(res, target, texts, load.sender, accepted, replies)
-    worker_figures(res, target.log_since(log_offset), load.killer)
+    worker_figures(res, target.worker.log_since(log_offset), load.killer)
     res.outages = load.outages.done
     res.answers = replies.answers
     res.lookups = collections.Counter(e.get("status") for e in lookups)
@@ -790,89 +754,8 @@ def worker_errors_note(errors):
 # --------------------------------------------------------------------------
 # the stack outside pytest (bench/soak)
 
-class SoakStack:
-    """PostgreSQL, Redis (AOF), Apache + mod_assistant, fake Twilio and the
-    worker under base/name, configured like assistant_factory's."""
-
-    def __init__(self, base, build=None, module=None, worker_bin=None, admin_bin=None,
-                 workers=2, log_level="info", **directives):
-        self.dir = stack.make_dir(base, 0o755)
-        self.module = module or os.path.join(build, "mod_assistant", ".libs", "mod_assistant.so")
-        self.worker_bin = worker_bin or os.path.join(build, "worker", "assistant-worker")
-        self.admin_bin = admin_bin or os.path.join(build, "worker", "assistant-admin")
-        self.workers = workers
-        self.log_level = log_level
-        self.directives = directives
-        self.pg = self.redis = self.apache = self.fake = self.worker = None
-
-    def missing(self):
-        miss = [p for p in (self.module, self.worker_bin, self.admin_bin)
-                if not os.path.exists(p)]
-        for exe in (stack.APACHE2, stack.REDIS_SERVER):
-            if not os.access(exe, os.X_OK):
-                miss.append(exe)
-        if not fixtures_pg.PG_BINDIR:
-            miss.append("PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
-        return miss
-
-    def start(self):
-        d = self.dir
-        self.pg = fixtures_pg.PostgresServer(d, "pg").initdb().start().setup_roles()
-        self.db = fixtures_pg.PgDatabase(self.pg, "soak").create()
-        self.redis = stack.RedisServer(d, "redis", extra_args=[
-            "--appendonly", "yes", "--appendfsync", "everysec"]).start()
-        self.spool = stack.make_dir(os.path.join(d, "spool"), 0o777)
-        self.apache = stack.Apache(d, self.module, name="httpd")
-        spool_line = "    AssistantSpoolDir %s" % self.spool
-        for _ in range(3):
-            self.apache.body = stack.default_body(redis_addr=self.redis.addr,
-                                                  public=self.apache.url, sms_extra=spool_line,
-                                                  status_extra=spool_line)
-            self.apache.write_conf()
-            self.apache.start()
-            if self.apache.body.count(self.apache.url) == 2:
-                break
-            self.apache.stop()                 # start() moved to another port
-        self.fake = FakeTwilio(d).start()
-        token_file = stack.write_file(os.path.join(d, "twilio-token"), TOKEN + "\n", 0o600)
-        conf = {
-            "Workers": self.workers,
-            "Database": '"%s"' % self.db.dsn,
-            "Redis": self.redis.addr,
-            "TwilioAccountSid": ACCOUNT,
-            "TwilioAuthTokenFile": token_file,
-            "TwilioFrom": TWILIO_FROM,
-            "TwilioApiBase": self.fake.url,
-            "TwilioStatusCallbackURL": self.apache.url + "/status",
-            "SignupPolicy": "open",
-            "ClaimIdle": 1500,
-            "MaxDeliveries": 5,
-            "ShutdownTimeout": 5,
-            "SpoolDir": self.spool,
-            "LogLevel": self.log_level,
-        }
-        conf.update(self.directives)
-        self.worker = fixtures_worker.Worker(d, self.worker_bin, name="worker", **conf)
-        r = subprocess.run([self.admin_bin, "-f", self.worker.conf, "migrate"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=120)
-        if r.returncode != 0:
-            raise RuntimeError("assistant-admin migrate exited %d:\n%s" % (r.returncode, r.stdout))
-        self.worker.start(timeout=15)
-        return self
-
-    def value(self, sql, **kw):
-        return self.db.value(sql, scope="system", **kw)
-
-    def target(self):
-        return Target(self.apache, self.fake, self.worker, self.redis, self.pg, self.value,
-                      self.spool)
-
-    def stop(self):
-        for part in (self.worker, self.apache, self.fake, self.redis, self.pg):
-            if part is None:
-                continue
-            try:
-                part.stop()
-            except Exception:                   # keep stopping the others
-                pass
+def make_stack(dir, bins, workers=2, log_level="info", **directives):
+    """The assistant_factory's stack, Redis with an append-only file."""
+    return Stack(dir, bins, workers=workers, log_level=log_level, db_name="soak",
+                 redis_args=["--appendonly", "yes", "--appendfsync", "everysec"],
+                 **dict(FAST_RECLAIM, **directives))

@@ -1,0 +1,93 @@
+"""The fake Twilio REST API (tests/fakes/fake_twilio.py) as a server on a
+free port, signing its status callbacks with the stack's auth token (so
+Apache's /status accepts them), and its control API."""
+
+import json
+import os
+import subprocess
+import threading
+
+from .server import Server
+from .util import PYTHON, REPO_ROOT, write_file
+from .webhook import ACCOUNT, TOKEN
+
+FAKE_TWILIO = os.path.join(REPO_ROOT, "tests", "fakes", "fake_twilio.py")
+
+
+class FakeTwilio(Server):
+    """fake_twilio.py --port 0: the port is the one it prints ("PORT n")."""
+    name, log_name = "fake-twilio", "fake_twilio.log"
+    start_timeout = 15
+    stdout = subprocess.PIPE
+
+    def __init__(self, base_dir, account=ACCOUNT, token=TOKEN, callback_delay_ms=50,
+                 status_callbacks=True, name=None):
+        super().__init__(base_dir, name)
+        self.account = account
+        self.token = token
+        self.pid_file = os.path.join(self.dir, "fake_twilio.pid")
+        self.callback_delay_ms = callback_delay_ms
+        self.status_callbacks = status_callbacks
+
+    def argv(self):
+        argv = [PYTHON, FAKE_TWILIO, "--port", "0", "--account", self.account,
+                "--token", self.token, "--callback-delay-ms", str(self.callback_delay_ms)]
+        return argv + (["--status-callbacks"] if self.status_callbacks else [])
+
+    def launch(self):
+        self.port = None
+        super().launch()
+        write_file(self.pid_file, "%d\n" % self.proc.pid)
+        stdout = self.proc.stdout
+
+        def read_port():
+            line = stdout.readline().decode("ascii", "replace")
+            if line.startswith("PORT "):
+                self.port = int(line.split()[1])
+        threading.Thread(target=read_port, daemon=True).start()
+
+    def ready(self):
+        return self.port is not None
+
+    # ---- control API ----
+    def _get(self, path, session=None):
+        import requests
+        r = (session or requests).get(self.url + path, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def _post(self, path, obj=None):
+        import requests
+        r = requests.post(self.url + path, data=json.dumps(obj or {}),
+                          headers={"Content-Type": "application/json"}, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def requests(self, session=None, method="POST"):
+        """Every POST to Messages.json, oldest first (failed ones included);
+        method="GET": the GET Messages.json lists instead, None: both."""
+        return self._get("/_fake/requests" + ("?method=" + method if method else ""), session)
+
+    def sent(self, to=None, body=None):
+        """The POSTs the fake accepted (HTTP 201), optionally to one number
+        or with one body, oldest first."""
+        return [r for r in self.requests() if r["status"] == 201
+                and (to is None or r["form"].get("To") == to)
+                and (body is None or r["form"].get("Body") == body)]
+
+    def faults(self, faults=None):
+        """The faults in force; with a dict, replaces them first."""
+        if faults is not None:
+            return self._post("/_fake/faults", faults)
+        return self._get("/_fake/faults")
+
+    def reset(self):
+        return self._post("/_fake/reset")
+
+    def hold(self, count=1, ms=2000):
+        """The next `count` sends the fake accepts are answered `ms` later."""
+        return self._post("/_fake/hold", {"count": count, "ms": ms})
+
+    def inflight(self, session=None):
+        """The sends being answered right now: [{peer, since, to, status, sid}]."""
+        return self._get("/_fake/inflight", session)
