@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  dead list                  entries of the dead-letter stream, with reasons\n"
     "  dead replay ID|--all       put dead letters back on their stream\n"
     "  outbox retry ID|--failed   failed outbox rows become pending, attempts reset\n"
+    "  context +E164 TEXT [N]     what a planner would be shown if that person texted\n"
+    "                             TEXT now (ContextTokens), and how long it took (N runs)\n"
     "\n"
     "  -f FILE   worker.conf (Database, Redis, Stream... are read from it)\n"
     "  -v        log debug messages\n"
@@ -169,6 +171,7 @@ static const struct {
     { "queue", asst_admin_queue },
     { "dead", asst_admin_dead },
     { "outbox", asst_admin_outbox },
+    { "context", asst_admin_context },
 };
 
 static asst_admin_cmd_fn *find_command(const char *name)

@@ -58,13 +58,41 @@ from stack import assert_twiml_ok
 __all__ = ["_fake_twilio_session", "fake_twilio", "assistant_factory", "assistant"]
 
 ERROR_LINE = re.compile(r"\[error\]")
-PLACEHOLDER = 'Got it: "%s". (I can only acknowledge messages for now.)'
 HELP_TEXT = ("This is your personal assistant. Text it what you need. "
              "Reply STOP to unsubscribe, START to resubscribe.")
+# worker/tools/help.c HELP_ALL, and worker/agent/rules.c QUOTE_MAX
+CAPABILITIES = (
+    'I can keep notes ("note: buy milk", "my notes", "search notes for milk", "delete note 2"), '
+    'remember things about you ("remember that my sister is Ana", "what do you know about me", '
+    '"forget my sister") and your settings ("call me Sam", "set my timezone to Europe/Berlin", '
+    '"quiet hours 22:00 to 07:00"). Text STOP to unsubscribe.')
+QUOTE_MAX = 40
 
 
-def placeholder_reply(body):
-    return PLACEHOLDER % body
+def unknown_reply(body):
+    """What the rules planner answers a text it does not understand: the
+    text quoted (its first QUOTE_MAX characters), then what it can do. Tests
+    that need a reply to carry their text use it."""
+    quoted = body if len(body) <= QUOTE_MAX else body[:QUOTE_MAX] + "..."
+    return 'Sorry, I didn\'t understand "%s". %s' % (quoted, CAPABILITIES)
+
+
+LONG_ASK = "what do you know about me"
+
+
+def seed_long_reply(path, phone, facts=20):
+    """Makes phone an active user with `facts` memories ("fact 00 word0000
+    word0001 ...", 116 characters each), so that LONG_ASK is answered with a
+    list of more than 1600 characters: two SMS parts. Returns that reply."""
+    path.admin("users", "add", phone)
+    uid = path.value("SELECT id FROM users WHERE phone = :'p'", variables={"p": phone})
+    bodies = ["fact %02d " % k + " ".join("word%04d" % (k * 12 + i) for i in range(12))
+              for k in range(facts)]
+    path.sql("INSERT INTO memories (user_id, body) SELECT %d, b "
+             "FROM unnest(string_to_array(:'b', '|')) WITH ORDINALITY AS t(b, k) ORDER BY k"
+             % int(uid), variables={"b": "|".join(bodies)})
+    return "What I know about you:\n%s\nText \"forget 2\" to remove one." % "\n".join(
+        "%d. %s" % (i + 1, b) for i, b in enumerate(bodies))
 
 
 # --------------------------------------------------------------------------

@@ -11,9 +11,9 @@ have exactly one reply.
     print(result.report())               # figures and goals, PASS/FAIL each
     result.lost, result.duplicated, result.settled, result.ok
 
-Each body is unique ("soak <run> <phase> <i>"); the placeholder planner
-echoes it (fixtures_path.placeholder_reply), so a reply is matched to its
-text by body.  Figures:
+Each body is unique ("soak <run> <phase> <i>"); the rules planner quotes it
+in its "I didn't understand" answer (fixtures_path.unknown_reply), so a
+reply is matched to its text by body.  Figures:
   accepted    webhooks answered 200 by Apache (only those count below)
   lost        accepted texts with no reply the fake accepted (HTTP 201)
   duplicated  accepted texts whose reply the fake accepted more than once
@@ -48,7 +48,7 @@ import threading
 import time
 
 import stack
-from fixtures_path import placeholder_reply
+from fixtures_path import unknown_reply
 from harness.stack import FAST_RECLAIM, Stack
 from harness.webhook import signed_form
 
@@ -445,7 +445,7 @@ def lost_breakdown(target, texts, bodies):
     rows = {body: (status, attempts) for status, attempts, body in rows}
     attempts = collections.defaultdict(list)
     for b in bodies:
-        row = rows.get(placeholder_reply(b))
+        row = rows.get(unknown_reply(b))
         if row:
             attempts[row[0]].append(row[1])
         elif b in inbound:
@@ -479,7 +479,7 @@ def run(target, plan):
     log_offset = target.worker.log_size()
     load = drive(target, plan, texts)
     accepted = [i for i in range(plan.texts) if load.sender.status[i] == 200]
-    reply_of = {placeholder_reply(texts.bodies[i]): i for i in range(plan.texts)}
+    reply_of = {unknown_reply(texts.bodies[i]): i for i in range(plan.texts)}
     settled, settle_time, why, dead, dead_entries = wait_settled(
         target, plan, accepted, reply_of, load.t_last)
     replies = Replies(target.fake.requests(), reply_of, texts.people)

@@ -1,7 +1,7 @@
 """assistant-worker's master: options, configtest, supervision, signals,
-pid file, privileges and log format.  The children are still the
-placeholder of worker/child.c (they idle until told to stop), so nothing
-here needs PostgreSQL or Redis."""
+pid file, privileges and log format.  The children wait for a database
+schema that never comes (they idle until told to stop), so nothing here
+needs PostgreSQL or Redis."""
 
 import os
 import pwd

@@ -5,6 +5,7 @@ whose status callbacks come back through Apache's /status.
 
 Fixtures: fixtures_path.py (assistant, assistant_factory, fake_twilio)."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import pytest
 
 import fixtures_path
 import stack
-from fixtures_path import HELP_TEXT, TWILIO_FROM, placeholder_reply
+from fixtures_path import HELP_TEXT, LONG_ASK, TWILIO_FROM, seed_long_reply, unknown_reply
 from fixtures_pg import PG_BINDIR
 from stack import ACCOUNT, TOKEN
 
@@ -41,7 +42,7 @@ def test_text_gets_one_reply(assistant):
     sid = a.text(me, "hello there")
     [rep] = a.wait_replies(1, to=me)
     form = rep["form"]
-    assert form["Body"] == placeholder_reply("hello there")
+    assert form["Body"] == unknown_reply("hello there")
     assert form["To"] == me
     assert form["From"] == TWILIO_FROM
     assert "MessagingServiceSid" not in form
@@ -61,10 +62,10 @@ def test_text_gets_one_reply(assistant):
     # queued, sent, delivered callbacks from the fake -> Apache /status -> worker
     ok = stack.wait_for(lambda: a.sql(
         "SELECT twilio_sid, status, body FROM messages WHERE direction = 'out'")
-        == [[provider_sid, "delivered", placeholder_reply("hello there")]], 15, 0.1)
+        == [[provider_sid, "delivered", unknown_reply("hello there")]], 15, 0.1)
     assert ok, a.sql("SELECT * FROM messages")
     kinds = [r[0] for r in a.sql("SELECT kind FROM events ORDER BY id")]
-    assert kinds[:4] == ["user_created", "message_received", "reply_queued", "sms_sent"], kinds
+    assert kinds[:5] == ["user_created", "message_received", "reply_queued", "turn_done", "sms_sent"], kinds
     assert kinds.count("delivery_status") >= 1
     assert a.user(me)["status"] == "active"
     a.wait_drained()
@@ -110,20 +111,19 @@ def test_duplicate_webhook_one_reply(assistant):
 def test_long_reply_in_ordered_parts(assistant):
     a = assistant
     me = phone()
-    body = " ".join("word%04d" % i for i in range(200))          # 1799 characters
-    want = placeholder_reply(body)
+    want = seed_long_reply(a, me)
     assert len(want) > 1600
-    a.text(me, body)
+    a.text(me, LONG_ASK)
     reps = a.wait_replies(2, to=me)
     a.wait_outbox_settled()
     reps = a.assert_no_more(2, to=me, seconds=1.0)
     parts = [r["form"]["Body"] for r in reps]
     assert all(len(p) <= 1600 for p in parts), [len(p) for p in parts]
-    assert parts[0].startswith('Got it: "word0000')
-    assert " ".join(parts) == want            # split at a space, in order
-    rows = a.sql("SELECT o.status, o.provider_id, m.twilio_sid, m.body FROM outbox o "
-                 "JOIN messages m ON m.id = o.message_id ORDER BY o.id")
-    assert [r[3] for r in rows] == parts
+    assert parts[0].startswith("What I know about you:\n1. fact 00 word0000")
+    assert " ".join(parts).split() == want.split()     # split at a blank, in order
+    rows = a.sql("SELECT o.status, o.provider_id, m.twilio_sid, md5(m.body) FROM outbox o "
+                 "JOIN messages m ON m.id = o.message_id ORDER BY o.id")      # bodies hold newlines
+    assert [r[3] for r in rows] == [hashlib.md5(p.encode()).hexdigest() for p in parts]
     assert [r[1] for r in rows] == [r["sid"] for r in reps]
     assert all(r[0] == "sent" and r[1] == r[2] for r in rows), rows
 
@@ -211,7 +211,7 @@ def test_kill_agent_mid_turn_answered_once(assistant):
 
     # the master respawns; the entry is reclaimed after ClaimIdle and run once
     [rep] = a.wait_replies(1, to=me, timeout=30)
-    assert rep["form"]["Body"] == placeholder_reply("survive the crash")
+    assert rep["form"]["Body"] == unknown_reply("survive the crash")
     assert a.worker.wait_children(2, timeout=15), a.worker.children()
     assert not set(victims) & set(a.agents())
     a.wait_drained()
@@ -260,7 +260,7 @@ def test_redis_restart_loses_nothing(assistant_factory, redis_factory):
     a.wait_outbox_settled()
     reps = a.assert_no_more(len(bodies), to=me, seconds=2.0)
     got = sorted(r["form"]["Body"] for r in reps)
-    assert got == sorted(placeholder_reply(b) for b in bodies)
+    assert got == sorted(unknown_reply(b) for b in bodies)
     assert a.value("SELECT count(*) FROM messages WHERE direction = 'in'") == str(len(bodies))
 
 
@@ -284,7 +284,7 @@ def test_postgres_restart_reconnects(assistant, pg_server):
     a.wait_outbox_settled()
     reps = a.assert_no_more(3, to=me, seconds=1.0)
     assert sorted(r["form"]["Body"] for r in reps) == sorted(
-        placeholder_reply(b) for b in ("before the outage", "during the outage",
+        unknown_reply(b) for b in ("before the outage", "during the outage",
                                        "after the outage"))
     assert a.agents() == agents and a.schedulers() == schedulers, "children were restarted"
     assert not [ln for ln in a.worker.log_lines() if "ASST01525" in ln]
@@ -304,7 +304,7 @@ def test_flaky_twilio_every_reply_once(assistant):
         who = senders[i % len(senders)]
         body = "flaky %d" % i
         a.text(who, body)
-        want.append((who, placeholder_reply(body)))
+        want.append((who, unknown_reply(body)))
     a.wait_replies(len(want), timeout=90)
     a.wait_outbox_settled(timeout=30)
     reps = a.assert_no_more(len(want), seconds=2.0)
@@ -380,7 +380,7 @@ def test_stop_start_help(assistant):
     a.assert_no_more(1, to=me, seconds=0.5)          # Twilio confirms START itself
     a.text(me, "back again")
     reps = a.wait_replies(2, to=me)
-    assert reps[1]["form"]["Body"] == placeholder_reply("back again")
+    assert reps[1]["form"]["Body"] == unknown_reply("back again")
     a.text(me, "help")
     reps = a.wait_replies(3, to=me)
     assert reps[2]["form"]["Body"] == HELP_TEXT
@@ -433,7 +433,7 @@ def test_pairing(assistant_factory):
     assert a.user(me)["status"] == "active", r.stdout + r.stderr
     a.text(me, "now?")
     reps = a.wait_replies(2, to=me)
-    assert reps[1]["form"]["Body"] == placeholder_reply("now?")
+    assert reps[1]["form"]["Body"] == unknown_reply("now?")
     a.assert_no_more(2, to=me, seconds=1.0)
 
 
@@ -471,7 +471,7 @@ def test_unknown_envelope_version_dead_lettered(assistant):
     me = phone()
     a.text(me, "still working?")
     [rep] = a.wait_replies(1, to=me)
-    assert rep["form"]["Body"] == placeholder_reply("still working?")
+    assert rep["form"]["Body"] == unknown_reply("still working?")
     assert a.worker.running and len(a.agents()) == 2
 
 
@@ -615,7 +615,7 @@ def test_unicode_round_trip(assistant):
     body = "Caf\u00e9 \u00e0 9h? \u2615 \U0001F44B \u65e5\u672c \u0645\u0631\u062d\u0628\u0627"
     a.text(me, body)
     [rep] = a.wait_replies(1, to=me)
-    assert rep["form"]["Body"] == placeholder_reply(body)
+    assert rep["form"]["Body"] == unknown_reply(body)
     assert a.value("SELECT body FROM messages WHERE direction = 'in'") == body
 
 
@@ -639,7 +639,7 @@ def test_dropped_connections_retried_once_each(assistant):
     want = []
     for i in range(6):
         a.text(me, "dropped %d" % i)
-        want.append(placeholder_reply("dropped %d" % i))
+        want.append(unknown_reply("dropped %d" % i))
     a.wait_replies(len(want), to=me, timeout=60)
     a.wait_outbox_settled(timeout=30)
     reps = a.assert_no_more(len(want), to=me, seconds=1.5)
@@ -670,7 +670,7 @@ def test_many_senders_at_once(assistant):
     a.wait_outbox_settled()
     reps = a.assert_no_more(len(jobs), seconds=1.0)
     assert sorted((r["form"]["To"], r["form"]["Body"]) for r in reps) == \
-        sorted((who, placeholder_reply(body)) for who, body in jobs)
+        sorted((who, unknown_reply(body)) for who, body in jobs)
     assert a.value("SELECT count(*) FROM users") == "8"
 
 
@@ -714,7 +714,7 @@ def test_retirement_and_reload_under_traffic(assistant_factory):
     a.wait_outbox_settled()
     reps = a.assert_no_more(len(jobs), seconds=1.0)
     assert sorted((r["form"]["To"], r["form"]["Body"]) for r in reps) == \
-        sorted((who, placeholder_reply(body)) for who, body in jobs)
+        sorted((who, unknown_reply(body)) for who, body in jobs)
     assert a.worker.wait_log(r"ASST01515: HUP", 1)
     assert a.worker.wait_log(r"ASST01004: retiring after 3 turns", 1)
     assert a.worker.running and a.worker.wait_children(2)
@@ -741,13 +741,13 @@ def test_long_reply_parts_stay_ordered_across_a_retry(assistant):
     a = assistant
     a.fake.faults({"fail_rate_5xx": 0.5, "status_5xx": 503, "seed": 1})
     me = phone()
-    body = " ".join("word%04d" % i for i in range(200))
-    a.text(me, body)
+    want = seed_long_reply(a, me)
+    a.text(me, LONG_ASK)
     reps = a.wait_replies(2, to=me, timeout=20)
     reqs = a.fake.requests()
     assert reqs[0]["status"] == 503, [r["status"] for r in reqs]
     parts = [r["form"]["Body"] for r in reps]
-    assert " ".join(parts) == placeholder_reply(body), \
+    assert " ".join(parts).split() == want.split(), \
         "parts accepted out of order: %s" % [p[:20] + "..." for p in parts]
 
 

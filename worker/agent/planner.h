@@ -2,30 +2,68 @@
 #define ASST_PLANNER_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
+#include <json-c/json.h>
 
-/* The planner decides what a turn answers. This is the seam the agent
- * issue fills (rules planner, OpenAI-compatible tool calling); the worker
- * only needs a reply today. */
+/* A planner decides the next step of a turn: call tools, or reply. The
+ * runner (runner.h) asks it once per step with everything recorded so far
+ * in this turn, journals each decision before acting on it, and feeds each
+ * tool's result back. A planner keeps no state of its own between calls:
+ * everything it needs is in asst_plan_input_t, so a turn resumed by another
+ * process after a crash continues exactly where it stopped. */
+
+typedef struct {
+    const char *id;           /* unique within the turn; tool results name it */
+    const char *name;         /* a tool of the registry (tools/registry.h) */
+    const char *arguments;    /* JSON text, as the planner produced it */
+    int untrusted;            /* the arguments carry content the person did not write
+                               * (mail, documents): the call waits for YES */
+} asst_call_t;
+
+typedef enum { ASST_STEP_DECISION, ASST_STEP_TOOL } asst_step_kind_t;
+
+/* One journal entry (sql/004_agent.sql turn_steps). */
+typedef struct {
+    asst_step_kind_t kind;
+    int n;
+    /* ASST_STEP_DECISION: either a reply (ends the turn) or calls */
+    const char *reply;
+    apr_array_header_t *calls;   /* of asst_call_t; NULL with a reply */
+    const char *source;          /* who decided: a planner's name, "confirmed", "runner" */
+    /* ASST_STEP_TOOL: the result of one call */
+    const char *call_id;
+    const char *name;
+    int ok;                      /* 0: the call failed; text says why */
+    const char *text;            /* what the tool says, plain text for an SMS */
+    int asks_confirmation;       /* the call was stored to wait for YES instead of run */
+} asst_step_t;
 
 typedef struct {
     long long user_id;
-    const char *user_name;   /* may be NULL */
+    const char *user_name;       /* may be NULL */
     const char *timezone;
-    const char *body;        /* what the person texted */
-} asst_turn_input_t;
-
-typedef struct {
-    const char *reply;       /* NULL: send nothing */
-} asst_plan_t;
+    const char *body;            /* what the person texted */
+    const char *last_list_kind;  /* the list they were last shown ("notes"...), or NULL */
+    const apr_array_header_t *journal;   /* of asst_step_t, this turn so far */
+    json_object *context;        /* chat messages (agent/context.h), NULL unless wants_context */
+    const char *tools_json;      /* the OpenAI tools array (tools/registry.h) */
+} asst_plan_input_t;
 
 typedef struct asst_planner asst_planner_t;
 struct asst_planner {
     const char *name;
-    int (*plan)(const asst_planner_t *self, apr_pool_t *p, const asst_turn_input_t *in,
-                asst_plan_t *out);
+    int wants_context;           /* the runner builds in->context for it */
+    /* Fills *out (reply, or calls) with a decision; 0, or -1 when it could
+     * not decide (the runner ends the turn with an apology). May take
+     * seconds (a network call): no transaction is open meanwhile. */
+    int (*decide)(const asst_planner_t *self, apr_pool_t *p, const asst_plan_input_t *in,
+                  asst_step_t *out);
 };
 
-/* Acknowledges every message; stands in until the agent issue lands. */
-const asst_planner_t *asst_planner_placeholder(void);
+/* The planner named by the Planner directive; NULL for an unknown name. */
+const asst_planner_t *asst_planner_find(const char *name);
+
+/* The deterministic phrase planner (rules.c). */
+extern const asst_planner_t asst_planner_rules;
 
 #endif

@@ -105,7 +105,7 @@ static asst_work_t *make_work(apr_pool_t *p, const asst_worker_conf_t *conf,
     gethostname(host, sizeof(host) - 1);
     w->pool = p;
     w->conf = conf;
-    w->planner = asst_planner_placeholder();
+    w->planner = asst_planner_find(asst_worker_conf_planner(p, conf));
     w->db = asst_db_create(p, conf->database);
     w->twilio = make_twilio(p, conf);
     w->outbox = asst_outbox_create(p, w->db, w->twilio);

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 
 #include <apr_strings.h>
 
@@ -65,6 +66,22 @@ fail:
     *err = apr_pstrdup(p, *err);
     apr_pool_destroy(sub);
     return NULL;
+}
+
+/* Item index of a "a|b|c" list of choices. */
+static const char *nth_choice(apr_pool_t *p, const char *choices, int index)
+{
+    const char *start = choices, *bar;
+
+    while (index-- > 0 && (bar = strchr(start, '|')) != NULL)
+        start = bar + 1;
+    bar = strchr(start, '|');
+    return bar ? apr_pstrndup(p, start, (apr_size_t)(bar - start)) : start;
+}
+
+const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c)
+{
+    return nth_choice(p, defs[DEF_Planner].choices, c->planner);
 }
 
 void asst_worker_conf_print_docs(void)

@@ -30,6 +30,9 @@ typedef struct {
  * *err ("file:line: message") when it is unusable; nothing is half-applied. */
 asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const char **err);
 
+/* The name the Planner directive chose ("rules"). */
+const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c);
+
 /* Markdown reference of every directive, for docs/worker.conf.md. */
 void asst_worker_conf_print_docs(void);
 

@@ -61,6 +61,17 @@
     X(ClaimIdle, POSITIVE, claim_idle, "60000", NULL, "ms",                                \
       "Pending entries idle this long are claimed from a consumer that died.")             \
     X(SpoolDir, PATH, spool_dir, NULL, NULL, "path",                                       \
-      "mod_assistant's AssistantSpoolDir, drained into the stream.")
+      "mod_assistant's AssistantSpoolDir, drained into the stream.")                       \
+    X(Planner, ENUM, planner, "rules", "rules", "name",                                    \
+      "Who decides what a text asks for: rules = the built-in phrase parser (no network, "  \
+      "no model).")                                                                        \
+    X(MaxSteps, POSITIVE, max_steps, "6", "1..50", "n",                                    \
+      "Planner decisions one turn may take; then it stops and says so.")                  \
+    X(ContextTokens, POSITIVE, context_tokens, "3000", "200..1000000", "tokens",           \
+      "Budget of what a planner is shown (instructions, tools, the person, memories, "     \
+      "recent texts), counted as 4 bytes a token; recent texts, then the least relevant "  \
+      "memories, are cut first.")                                                          \
+    X(ConfirmTTL, POSITIVE, confirm_ttl, "600", "10..86400", "seconds",                    \
+      "How long an action waiting for the person's YES stays valid.")
 
 #endif

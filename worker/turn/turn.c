@@ -1,28 +1,16 @@
-#include <stdarg.h>
 #include <string.h>
 
 #include <apr_strings.h>
 #include <openssl/rand.h>
 
+#include "agent/runner.h"
 #include "asst_log.h"
-#include "asst_sms.h"
 #include "compliance.h"
-#include "db/events.h"
+#include "reply.h"
 #include "turn.h"
 
 #define HELP_TEXT "This is your personal assistant. Text it what you need. " \
                   "Reply STOP to unsubscribe, START to resubscribe."
-#define SMS_MAX_CHARS 1600
-
-/* A transaction in progress: the first failure is kept and the rest of
- * the statements are skipped, so the steps read as a straight line. */
-typedef struct {
-    asst_db_t *db;
-    apr_pool_t *p;
-    asst_db_rc_t rc;
-} tx_t;
-
-#define FAILED(tx) ((tx)->rc != ASST_DB_OK)
 
 typedef struct {
     const char *id;
@@ -32,42 +20,25 @@ typedef struct {
     const char *status;
 } user_t;
 
-static PGresult *run(tx_t *tx, const char *sql, int n, const char *const *params)
-{
-    PGresult *res = NULL;
+/* What the intake transaction found the text to need. */
+typedef enum {
+    INTAKE_ANSWERED,     /* sign-up or a keyword answered it (or silence): committed */
+    INTAKE_DUPLICATE,    /* an earlier delivery finished it */
+    INTAKE_AGENT,        /* a turn for the agent, new or left running by a dead process */
+} intake_t;
 
-    if (!FAILED(tx))
-        tx->rc = asst_db_exec(tx->db, &res, sql, n, params);
-    return res;
-}
+typedef struct {
+    user_t u;
+    const char *inbound_id;
+    const char *turn_id;
+    int fresh;                   /* a new turn: state holds the person's agent state */
+    asst_agent_state_t state;
+} intake_result_t;
 
-static void exec0(tx_t *tx, const char *sql, int n, const char *const *params)
+static int find_user(asst_tx_t *tx, const char *phone, user_t *u)
 {
-    PQclear(run(tx, sql, n, params));
-}
-
-/* The first column of the first row, or NULL. */
-static const char *value(tx_t *tx, const char *sql, int n, const char *const *params)
-{
-    return FAILED(tx) ? NULL : asst_db_value(tx->db, tx->p, &tx->rc, sql, n, params);
-}
-
-static void step(tx_t *tx, asst_db_rc_t rc)
-{
-    if (!FAILED(tx))
-        tx->rc = rc;
-}
-
-static void event(tx_t *tx, const char *user_id, const char *kind, const char *data_json)
-{
-    if (!FAILED(tx))
-        tx->rc = asst_db_event(tx->db, user_id, kind, data_json);
-}
-
-static int find_user(tx_t *tx, const char *phone, user_t *u)
-{
-    const char *params[] = { phone };
-    PGresult *res = run(tx, "SELECT id, name, timezone, status FROM users WHERE phone = $1", 1, params);
+    PGresult *res = asst_tx_query(tx, "SELECT id, name, timezone, status FROM users WHERE phone = $1",
+                                  ASST_DB_ARGS(phone));
     int found = res && PQntuples(res) == 1;
 
     if (found) {
@@ -95,157 +66,194 @@ static const char *pairing_code(apr_pool_t *p)
     return code;
 }
 
-static void create_user(tx_t *tx, const asst_turn_t *turn, const char *phone, const char *status,
+static void create_user(asst_tx_t *tx, const asst_turn_t *turn, const char *phone, const char *status,
                         const char *code, user_t *u)
 {
-    const char *params[] = { phone, turn->conf->default_timezone, status, code };
-
-    u->id = value(tx, "INSERT INTO users (phone, timezone, status, pairing_code) "
-                      "VALUES ($1, $2, $3, $4) RETURNING id", 4, params);
+    u->id = asst_tx_value(tx, "INSERT INTO users (phone, timezone, status, pairing_code) "
+                              "VALUES ($1, $2, $3, $4) RETURNING id",
+                          ASST_DB_ARGS(phone, turn->conf->default_timezone, status, code));
     u->phone = phone;
     u->name = NULL;
     u->timezone = turn->conf->default_timezone;
     u->status = status;
-    event(tx, u->id, "user_created",
-          apr_psprintf(tx->p, "{\"status\":\"%s\",\"via\":\"signup\"}", status));
+    asst_tx_event(tx, u->id, "user_created",
+                  apr_psprintf(tx->p, "{\"status\":\"%s\",\"via\":\"signup\"}", status));
 }
 
-/* Queues text to the user as one message + outbox row per SMS part; the
- * parts share in_reply_to, which keeps them in order. */
-static void queue_reply(tx_t *tx, asst_turn_t *turn, const user_t *u, const char *inbound_id,
-                        const char *text)
+static void set_status(asst_tx_t *tx, const user_t *u, const char *status, const char *event_kind)
 {
-    apr_array_header_t *parts = asst_sms_split(tx->p, text, SMS_MAX_CHARS);
-
-    for (int i = 0; i < parts->nelts && !FAILED(tx); i++) {
-        const char *part = APR_ARRAY_IDX(parts, i, const char *);
-        const char *mparams[] = { u->id, part };
-        const char *message_id = value(tx, "INSERT INTO messages (user_id, direction, body, status) "
-                                           "VALUES ($1, 'out', $2, 'pending') RETURNING id", 2, mparams);
-        const char *oparams[] = { u->id, u->phone, part, message_id, inbound_id };
-        const char *outbox_id = value(tx,
-            "INSERT INTO outbox (user_id, kind, payload, status, next_attempt_at, message_id, in_reply_to) "
-            "VALUES ($1, 'sms', jsonb_build_object('to', $2::text, 'body', $3::text), 'pending', now(), $4, $5) "
-            "RETURNING id", 5, oparams);
-        if (outbox_id)
-            APR_ARRAY_PUSH(turn->outbox_ids, long long) = apr_atoi64(outbox_id);
-    }
-    event(tx, u->id, "reply_queued", apr_psprintf(tx->p, "{\"parts\":%d}", parts->nelts));
-}
-
-static void set_status(tx_t *tx, const user_t *u, const char *status, const char *event_kind)
-{
-    const char *params[] = { u->id, status };
-    exec0(tx, "UPDATE users SET status = $2, updated_at = now() WHERE id = $1", 2, params);
-    event(tx, u->id, event_kind, "{}");
+    asst_tx_exec(tx, "UPDATE users SET status = $2, updated_at = now() WHERE id = $1", ASST_DB_ARGS(u->id, status));
+    asst_tx_event(tx, u->id, event_kind, "{}");
 }
 
 /* Unknown sender: 0 when the turn ends here (closed policy). */
-static int sign_up(tx_t *tx, asst_turn_t *turn, const char *phone, user_t *u)
+static int sign_up(asst_tx_t *tx, asst_turn_t *turn, const char *phone, user_t *u)
 {
     switch (turn->conf->signup_policy) {
     case ASST_SIGNUP_OPEN:
         create_user(tx, turn, phone, "active", NULL, u);
         return 1;
-    case ASST_SIGNUP_PAIRING: {
-        const char *code = pairing_code(tx->p);
-        create_user(tx, turn, phone, "pending", code, u);
+    case ASST_SIGNUP_PAIRING:
+        create_user(tx, turn, phone, "pending", pairing_code(tx->p), u);
         return 1;
-    }
     default:
         asst_log(ASST_LOG_INFO, "ASST01201: ignored a message from unknown number %s (SignupPolicy closed)",
                  phone);
-        event(tx, NULL, "unknown_sender_ignored", "{}");
+        asst_tx_event(tx, NULL, "unknown_sender_ignored", "{}");
         return 0;
     }
 }
 
 /* The new message's id; NULL when it was already stored by an earlier
  * delivery. */
-static const char *store_inbound(tx_t *tx, const user_t *u, const asst_envelope_t *env)
+static const char *store_inbound(asst_tx_t *tx, const user_t *u, const asst_envelope_t *env)
 {
-    const char *params[] = { u->id, env->sid, env->body ? env->body : "" };
-    const char *id = value(tx, "INSERT INTO messages (user_id, direction, twilio_sid, body, status) "
-                               "VALUES ($1, 'in', $2, $3, 'received') "
-                               "ON CONFLICT (twilio_sid) DO NOTHING RETURNING id", 3, params);
+    const char *id = asst_tx_value(tx, "INSERT INTO messages (user_id, direction, twilio_sid, body, status) "
+                                       "VALUES ($1, 'in', $2, $3, 'received') "
+                                       "ON CONFLICT (twilio_sid) DO NOTHING RETURNING id",
+                                   ASST_DB_ARGS(u->id, env->sid, env->body ? env->body : ""));
     if (id)
-        event(tx, u->id, "message_received", apr_psprintf(tx->p, "{\"message_id\":%s}", id));
+        asst_tx_event(tx, u->id, "message_received", apr_psprintf(tx->p, "{\"message_id\":%s}", id));
     return id;
 }
 
-static const char *pending_text(apr_pool_t *p, tx_t *tx, const user_t *u)
+/* A redelivered text: its turn if a dead process left it running. */
+static const char *unfinished_turn(asst_tx_t *tx, const asst_envelope_t *env, const char **inbound_id)
 {
-    const char *params[] = { u->id };
-    const char *code = value(tx, "SELECT pairing_code FROM users WHERE id = $1", 1, params);
-    return apr_psprintf(p, "Hi! This assistant is private. Your pairing code is %s: "
-                           "ask the operator to approve it.", code ? code : "?");
+    PGresult *res = asst_tx_query(tx, "SELECT m.id, t.id FROM messages m JOIN turns t ON t.message_id = m.id "
+                                      "WHERE m.twilio_sid = $1 AND t.status = 'running'", ASST_DB_ARGS(env->sid));
+    const char *turn_id = NULL;
+
+    if (res && PQntuples(res) == 1) {
+        *inbound_id = apr_pstrdup(tx->p, PQgetvalue(res, 0, 0));
+        turn_id = apr_pstrdup(tx->p, PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return turn_id;
 }
 
-/* What the person gets back, or NULL for silence. */
-static const char *respond(tx_t *tx, asst_turn_t *turn, user_t *u, const asst_envelope_t *env,
-                           int new_user)
+static const char *pending_text(asst_tx_t *tx, const user_t *u)
+{
+    const char *code = asst_tx_value(tx, "SELECT pairing_code FROM users WHERE id = $1", ASST_DB_ARGS(u->id));
+    return apr_psprintf(tx->p, "Hi! This assistant is private. Your pairing code is %s: "
+                               "ask the operator to approve it.", code ? code : "?");
+}
+
+/* Everything before a planner: 1 with *reply (NULL for silence) when the
+ * text is answered here, 0 when it goes to the agent. */
+static int before_planner(asst_tx_t *tx, user_t *u, const asst_envelope_t *env, int new_user, const char **reply)
 {
     asst_keyword_t kw = asst_compliance_keyword(env->body);
-    asst_turn_input_t in = { apr_atoi64(u->id), u->name, u->timezone, env->body };
-    asst_plan_t plan = { NULL };
 
+    *reply = NULL;
     if (kw == ASST_KEYWORD_STOP) {
         set_status(tx, u, "opted_out", "opted_out");
-        return NULL;
+        return 1;
     }
     /* A new pending user gets its code whatever the first text was. */
-    if (strcmp(u->status, "pending") == 0)
-        return new_user ? pending_text(tx->p, tx, u) : (kw == ASST_KEYWORD_HELP ? HELP_TEXT : NULL);
+    if (strcmp(u->status, "pending") == 0) {
+        *reply = new_user ? pending_text(tx, u) : (kw == ASST_KEYWORD_HELP ? HELP_TEXT : NULL);
+        return 1;
+    }
     if (kw == ASST_KEYWORD_START) {
         if (strcmp(u->status, "opted_out") == 0)
             set_status(tx, u, "active", "opted_in");
-        return NULL;               /* Twilio confirms START itself */
+        return 1;                  /* Twilio confirms START itself */
     }
     if (strcmp(u->status, "active") != 0)
-        return NULL;               /* opted out or blocked: never answer */
-    if (kw == ASST_KEYWORD_HELP)
-        return HELP_TEXT;
-    if (turn->planner->plan(turn->planner, tx->p, &in, &plan) != 0)
-        return NULL;
-    return plan.reply;
-}
-
-static asst_turn_status_t finish(tx_t *tx, asst_turn_t *turn, int duplicate)
-{
-    if (!FAILED(tx) && !duplicate)
-        step(tx, asst_db_commit(tx->db));
-    if (FAILED(tx) || duplicate)
-        asst_db_rollback(tx->db);
-    if (FAILED(tx)) {
-        turn->error = apr_pstrdup(tx->p, asst_db_error(tx->db));
-        apr_array_clear(turn->outbox_ids);
-        return ASST_TURN_RETRY;
+        return 1;                  /* opted out or blocked: never answer */
+    if (kw == ASST_KEYWORD_HELP) {
+        *reply = HELP_TEXT;
+        return 1;
     }
-    return duplicate ? ASST_TURN_DUPLICATE : ASST_TURN_DONE;
+    return 0;
 }
 
-asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
-                                 asst_turn_t *turn)
+static intake_t intake_steps(asst_tx_t *tx, asst_turn_t *turn, const asst_envelope_t *env, intake_result_t *in)
 {
-    tx_t tx = { db, p, ASST_DB_OK };
-    const char *lock[] = { env->from };
-    const char *reply, *inbound_id = NULL;
-    user_t u = { NULL, NULL, NULL, NULL, NULL };
+    const char *reply = NULL;
     int new_user = 0;
 
-    step(&tx, asst_db_begin_system(db));
-    exec0(&tx, "SELECT pg_advisory_xact_lock(1, hashtext($1))", 1, lock);
-    if (!FAILED(&tx) && !find_user(&tx, env->from, &u)) {
-        if (!FAILED(&tx) && !sign_up(&tx, turn, env->from, &u))
-            return finish(&tx, turn, 0);
+    if (!find_user(tx, env->from, &in->u)) {
+        if (ASST_TX_FAILED(tx) || !sign_up(tx, turn, env->from, &in->u))
+            return INTAKE_ANSWERED;
         new_user = 1;
     }
-    if (u.id)
-        step(&tx, asst_db_set_user(db, apr_atoi64(u.id)));
-    if (!FAILED(&tx) && !(inbound_id = store_inbound(&tx, &u, env)))
-        return finish(&tx, turn, 1);
-    reply = FAILED(&tx) ? NULL : respond(&tx, turn, &u, env, new_user);
-    if (reply && !FAILED(&tx))
-        queue_reply(&tx, turn, &u, inbound_id, reply);
-    return finish(&tx, turn, 0);
+    if (ASST_TX_FAILED(tx))
+        return INTAKE_ANSWERED;
+    asst_tx_step(tx, asst_db_set_user(tx->db, apr_atoi64(in->u.id)));
+    if (!ASST_TX_FAILED(tx) && !(in->inbound_id = store_inbound(tx, &in->u, env))) {
+        in->turn_id = unfinished_turn(tx, env, &in->inbound_id);
+        return in->turn_id ? INTAKE_AGENT : INTAKE_DUPLICATE;
+    }
+    if (ASST_TX_FAILED(tx) || before_planner(tx, &in->u, env, new_user, &reply)) {
+        if (reply)
+            asst_reply_queue(tx, in->u.id, in->u.phone, in->inbound_id, reply, turn->outbox_ids);
+        return INTAKE_ANSWERED;
+    }
+    in->turn_id = asst_tx_value(tx, "INSERT INTO turns (user_id, message_id, planner) VALUES ($1, $2, $3) "
+                                    "RETURNING id", ASST_DB_ARGS(in->u.id, in->inbound_id, turn->planner->name));
+    asst_state_load(tx, in->u.id, &in->state);
+    in->fresh = 1;
+    return INTAKE_AGENT;
+}
+
+/* Finds or signs up the sender and stores the text, in one transaction. */
+static asst_db_rc_t intake(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, const asst_envelope_t *env,
+                           intake_result_t *in, intake_t *what)
+{
+    asst_tx_t tx;
+
+    memset(in, 0, sizeof(*in));
+    asst_tx_begin(&tx, db, p, NULL);
+    *what = intake_steps(&tx, turn, env, in);
+    if (*what == INTAKE_DUPLICATE && !ASST_TX_FAILED(&tx)) {
+        asst_db_rollback(db);
+        return ASST_DB_OK;
+    }
+    return asst_tx_finish(&tx);
+}
+
+static int run_agent(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, const asst_envelope_t *env,
+                     const intake_result_t *in)
+{
+    asst_run_t run = { db, p, turn->conf, turn->planner, in->u.id, in->u.phone, in->u.name, in->u.timezone,
+                       in->turn_id, in->inbound_id, env->body ? env->body : "", turn->outbox_ids,
+                       in->fresh ? &in->state : NULL };
+
+    return asst_runner_run(&run);
+}
+
+/* Turns of one person never interleave: a session-level advisory lock on
+ * their number, held from intake to reply. It dies with the connection,
+ * so a killed process never leaves it behind. */
+static asst_db_rc_t lock_person(asst_db_t *db, const char *phone, int take)
+{
+    return asst_db_exec(db, NULL, take ? "SELECT pg_advisory_lock(1, hashtext($1))"
+                                       : "SELECT pg_advisory_unlock(1, hashtext($1))", ASST_DB_ARGS(phone));
+}
+
+static asst_turn_status_t retry(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn)
+{
+    turn->error = apr_pstrdup(p, asst_db_error(db));
+    apr_array_clear(turn->outbox_ids);
+    return ASST_TURN_RETRY;
+}
+
+asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env, asst_turn_t *turn)
+{
+    asst_turn_status_t st = ASST_TURN_DONE;
+    intake_result_t in;
+    intake_t what;
+
+    if (lock_person(db, env->from, 1) != ASST_DB_OK)
+        return retry(db, p, turn);
+    if (intake(db, p, turn, env, &in, &what) != ASST_DB_OK)
+        st = retry(db, p, turn);
+    else if (what == INTAKE_DUPLICATE)
+        st = ASST_TURN_DUPLICATE;
+    else if (what == INTAKE_AGENT && run_agent(db, p, turn, env, &in) != 0)
+        st = retry(db, p, turn);
+    lock_person(db, env->from, 0);
+    return st;
 }

@@ -9,10 +9,14 @@
 #include "db/db.h"
 #include "conf/worker_conf.h"
 
-/* One turn is ONE PostgreSQL transaction (DESIGN.md): per-sender advisory
- * lock, the inbound message (UNIQUE twilio_sid drops redeliveries),
- * sign-up policy, compliance keywords, the planner, and the reply as
- * outbox rows. Nothing leaves the process until it has committed. */
+/* One inbound text, from stored to answered. Under a session-level
+ * advisory lock on the sender (their turns never interleave; it dies with
+ * the connection), one intake transaction finds or signs up the sender,
+ * stores the text (UNIQUE twilio_sid drops redeliveries) and answers
+ * sign-up and compliance keywords itself; anything else becomes a turn
+ * for the agent (agent/runner.h), journaled step by step, resumed from the
+ * journal when an earlier delivery died mid-way. Nothing leaves the
+ * process until it has committed. */
 
 typedef enum {
     ASST_TURN_DONE,          /* committed: ack the entry, deliver the outbox rows */

@@ -1,0 +1,107 @@
+/* settings: what the assistant calls the person, their time zone (a name
+ * PostgreSQL knows, so every time shown and every reminder is in their own
+ * time), and quiet hours. */
+#include <ctype.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "registry.h"
+
+static const char schema[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"action\"],"
+    "\"properties\":{"
+    "\"action\":{\"type\":\"string\",\"enum\":[\"set_name\",\"set_timezone\",\"set_quiet_hours\","
+    "\"clear_quiet_hours\",\"show\"]},"
+    "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":60},"
+    "\"timezone\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,\"description\":\"IANA, e.g. Europe/Berlin\"},"
+    "\"quiet_start\":{\"type\":\"string\",\"minLength\":5,\"maxLength\":5,\"description\":\"HH:MM, 24 h\"},"
+    "\"quiet_end\":{\"type\":\"string\",\"minLength\":5,\"maxLength\":5,\"description\":\"HH:MM, 24 h\"}}}";
+
+static void set_name(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
+{
+    const char *name = asst_tool_arg(args, "name");
+
+    asst_tx_exec(ctx->tx, "UPDATE users SET name = $2 WHERE id = $1", ASST_DB_ARGS(ctx->user_id, name));
+    asst_tx_event(ctx->tx, ctx->user_id, "setting_changed", "{\"setting\":\"name\"}");
+    asst_tool_say(out, 1, apr_psprintf(ctx->p, "OK, I'll call you %s.", name));
+}
+
+static void set_timezone(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
+{
+    const char *asked = asst_tool_arg(args, "timezone");
+    const char *zone = asst_tx_value(ctx->tx, "SELECT name FROM pg_timezone_names WHERE lower(name) = lower($1) "
+                                              "ORDER BY name = $1 DESC LIMIT 1", ASST_DB_ARGS(asked));
+    const char *local;
+
+    if (!zone) {
+        if (!ASST_TX_FAILED(ctx->tx))
+            asst_tool_say(out, 0, apr_psprintf(ctx->p, "I don't know the time zone \"%s\". Use a name like "
+                                               "Europe/Berlin or America/New_York.", asked));
+        return;
+    }
+    asst_tx_exec(ctx->tx, "UPDATE users SET timezone = $2 WHERE id = $1", ASST_DB_ARGS(ctx->user_id, zone));
+    local = asst_tx_value(ctx->tx, "SELECT to_char(now() AT TIME ZONE $1, 'HH24:MI')", ASST_DB_ARGS(zone));
+    asst_tx_event(ctx->tx, ctx->user_id, "setting_changed", "{\"setting\":\"timezone\"}");
+    asst_tool_say(out, 1, apr_psprintf(ctx->p, "Your time zone is now %s (it is %s there).", zone,
+                                       local ? local : "?"));
+}
+
+static int is_clock(const char *s)
+{
+    return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':'
+           && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4])
+           && (s[0] - '0') * 10 + (s[1] - '0') < 24 && s[3] < '6';
+}
+
+static void set_quiet_hours(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
+{
+    const char *from = asst_tool_arg(args, "quiet_start"), *to = asst_tool_arg(args, "quiet_end");
+
+    if (!is_clock(from) || !is_clock(to) || strcmp(from, to) == 0) {
+        asst_tool_say(out, 0, "Quiet hours need a start and an end, like \"quiet hours 22:00 to 07:00\".");
+        return;
+    }
+    asst_tx_exec(ctx->tx, "UPDATE users SET quiet_start = $2::time, quiet_end = $3::time WHERE id = $1",
+                 ASST_DB_ARGS(ctx->user_id, from, to));
+    asst_tx_event(ctx->tx, ctx->user_id, "setting_changed", "{\"setting\":\"quiet_hours\"}");
+    asst_tool_say(out, 1, apr_psprintf(ctx->p, "Quiet hours: %s to %s (%s). I'll hold non-urgent texts then.",
+                                       from, to, ctx->timezone));
+}
+
+static void clear_quiet_hours(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
+{
+    (void)args;
+    asst_tx_exec(ctx->tx, "UPDATE users SET quiet_start = NULL, quiet_end = NULL WHERE id = $1",
+                 ASST_DB_ARGS(ctx->user_id));
+    asst_tx_event(ctx->tx, ctx->user_id, "setting_changed", "{\"setting\":\"quiet_hours\"}");
+    asst_tool_say(out, 1, "Quiet hours are off.");
+}
+
+static void show(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
+{
+    PGresult *res = asst_tx_query(ctx->tx,
+        "SELECT coalesce(name, '(not set)'), timezone, "
+        "       coalesce(to_char(quiet_start, 'HH24:MI') || ' to ' || to_char(quiet_end, 'HH24:MI'), 'none') "
+        "FROM users WHERE id = $1", ASST_DB_ARGS(ctx->user_id));
+
+    (void)args;
+    if (res && PQntuples(res) == 1)
+        asst_tool_say(out, 1, apr_psprintf(ctx->p, "Name: %s\nTime zone: %s\nQuiet hours: %s",
+                                           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)));
+    PQclear(res);
+}
+
+static const asst_tool_action_t actions[] = {
+    { "set_name", set_name, "name", NULL },
+    { "set_timezone", set_timezone, "timezone", NULL },
+    { "set_quiet_hours", set_quiet_hours, NULL, NULL },
+    { "clear_quiet_hours", clear_quiet_hours, NULL, NULL },
+    { "show", show, NULL, NULL },
+};
+
+const asst_tool_t asst_tool_settings = {
+    "settings",
+    "The person's name, IANA time zone, quiet hours (HH:MM 24 h), or show them.",
+    schema, ASST_TOOL_ACTIONS(actions),
+};

@@ -1,0 +1,26 @@
+#include <apr_strings.h>
+
+#include "asst_sms.h"
+#include "reply.h"
+
+#define SMS_MAX_CHARS 1600
+
+void asst_reply_queue(asst_tx_t *tx, const char *user_id, const char *phone, const char *inbound_id,
+                      const char *text, apr_array_header_t *outbox_ids)
+{
+    apr_array_header_t *parts = asst_sms_split(tx->p, text, SMS_MAX_CHARS);
+
+    for (int i = 0; i < parts->nelts && !ASST_TX_FAILED(tx); i++) {
+        const char *part = APR_ARRAY_IDX(parts, i, const char *);
+        const char *message_id = asst_tx_value(tx, "INSERT INTO messages (user_id, direction, body, status) "
+                                                   "VALUES ($1, 'out', $2, 'pending') RETURNING id",
+                                               ASST_DB_ARGS(user_id, part));
+        const char *outbox_id = asst_tx_value(tx,
+            "INSERT INTO outbox (user_id, kind, payload, status, next_attempt_at, message_id, in_reply_to) "
+            "VALUES ($1, 'sms', jsonb_build_object('to', $2::text, 'body', $3::text), 'pending', now(), $4, $5) "
+            "RETURNING id", ASST_DB_ARGS(user_id, phone, part, message_id, inbound_id));
+        if (outbox_id)
+            APR_ARRAY_PUSH(outbox_ids, long long) = apr_atoi64(outbox_id);
+    }
+    asst_tx_event(tx, user_id, "reply_queued", apr_psprintf(tx->p, "{\"parts\":%d}", parts->nelts));
+}
