@@ -119,12 +119,9 @@ static void forget(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *
 
 static void forget_all(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
-    PGresult *res = asst_tx_query(ctx->tx, "DELETE FROM memories WHERE user_id = $1", ASST_DB_ARGS(ctx->user_id));
-    const char *n = res ? apr_pstrdup(ctx->p, PQcmdTuples(res)) : "0";
+    const char *n = asst_tool_delete_all(ctx, "memories", "memories_forgotten");
 
     (void)args;
-    PQclear(res);
-    asst_tx_event(ctx->tx, ctx->user_id, "memories_forgotten", apr_psprintf(ctx->p, "{\"count\":%s}", n));
     asst_tool_say(out, 1, apr_psprintf(ctx->p, "Done: I have forgotten everything you told me (%s).", n));
 }
 

@@ -83,12 +83,9 @@ static void delete_one(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result
 
 static void delete_all(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
-    PGresult *res = asst_tx_query(ctx->tx, "DELETE FROM notes WHERE user_id = $1", ASST_DB_ARGS(ctx->user_id));
-    const char *n = res ? apr_pstrdup(ctx->p, PQcmdTuples(res)) : "0";
+    const char *n = asst_tool_delete_all(ctx, "notes", "notes_deleted");
 
     (void)args;
-    PQclear(res);
-    asst_tx_event(ctx->tx, ctx->user_id, "notes_deleted", apr_psprintf(ctx->p, "{\"count\":%s}", n));
     asst_tool_say(out, 1, apr_psprintf(ctx->p, "Deleted all your notes (%s).", n));
 }
 

@@ -57,6 +57,17 @@ static const char *clip(apr_pool_t *p, const char *s)
     return apr_pstrcat(p, apr_pstrndup(p, s, len), "...", NULL);
 }
 
+const char *asst_tool_delete_all(asst_tool_ctx_t *ctx, const char *table, const char *event_kind)
+{
+    PGresult *res = asst_tx_query(ctx->tx, apr_pstrcat(ctx->p, "DELETE FROM ", table, " WHERE user_id = $1", NULL),
+                                  ASST_DB_ARGS(ctx->user_id));
+    const char *n = res ? apr_pstrdup(ctx->p, PQcmdTuples(res)) : "0";
+
+    PQclear(res);
+    asst_tx_event(ctx->tx, ctx->user_id, event_kind, apr_psprintf(ctx->p, "{\"count\":%s}", n));
+    return n;
+}
+
 const char *asst_tool_show_list(asst_tool_ctx_t *ctx, const char *kind, PGresult *res, int text_col)
 {
     const char *text = "";

@@ -74,6 +74,9 @@ int asst_tool_arg_int(json_object *args, const char *key);       /* 0 when absen
  * the tool, never input) in id order, which is how lists are shown. NULL
  * when there is no such item. */
 const char *asst_tool_list_item(asst_tool_ctx_t *ctx, const char *kind, const char *table, int n);
+/* Deletes all the person's rows of table (a constant of the tool), records
+ * event_kind with {"count": n} (never the texts), and returns n. */
+const char *asst_tool_delete_all(asst_tool_ctx_t *ctx, const char *table, const char *event_kind);
 /* Records res's first column as the list shown (kind), and returns its
  * rows as "1. text\n2. text" from column text_col. */
 const char *asst_tool_show_list(asst_tool_ctx_t *ctx, const char *kind, PGresult *res, int text_col);

@@ -1,6 +1,7 @@
 #include <apr_strings.h>
 
 #include "asst_sms.h"
+#include "db/users.h"
 #include "reply.h"
 
 #define SMS_MAX_CHARS 1600
@@ -12,9 +13,7 @@ void asst_reply_queue(asst_tx_t *tx, const char *user_id, const char *phone, con
 
     for (int i = 0; i < parts->nelts && !ASST_TX_FAILED(tx); i++) {
         const char *part = APR_ARRAY_IDX(parts, i, const char *);
-        const char *message_id = asst_tx_value(tx, "INSERT INTO messages (user_id, direction, body, status) "
-                                                   "VALUES ($1, 'out', $2, 'pending') RETURNING id",
-                                               ASST_DB_ARGS(user_id, part));
+        const char *message_id = asst_db_message_out(tx, user_id, part);
         const char *outbox_id = asst_tx_value(tx,
             "INSERT INTO outbox (user_id, kind, payload, status, next_attempt_at, message_id, in_reply_to) "
             "VALUES ($1, 'sms', jsonb_build_object('to', $2::text, 'body', $3::text), 'pending', now(), $4, $5) "

@@ -6,19 +6,12 @@
 #include "agent/runner.h"
 #include "asst_log.h"
 #include "compliance.h"
+#include "db/users.h"
 #include "reply.h"
 #include "turn.h"
 
 #define HELP_TEXT "This is your personal assistant. Text it what you need. " \
                   "Reply STOP to unsubscribe, START to resubscribe."
-
-typedef struct {
-    const char *id;
-    const char *phone;
-    const char *name;
-    const char *timezone;
-    const char *status;
-} user_t;
 
 /* What the intake transaction found the text to need. */
 typedef enum {
@@ -28,29 +21,12 @@ typedef enum {
 } intake_t;
 
 typedef struct {
-    user_t u;
+    asst_user_t u;
     const char *inbound_id;
     const char *turn_id;
     int fresh;                   /* a new turn: state holds the person's agent state */
     asst_agent_state_t state;
 } intake_result_t;
-
-static int find_user(asst_tx_t *tx, const char *phone, user_t *u)
-{
-    PGresult *res = asst_tx_query(tx, "SELECT id, name, timezone, status FROM users WHERE phone = $1",
-                                  ASST_DB_ARGS(phone));
-    int found = res && PQntuples(res) == 1;
-
-    if (found) {
-        u->id = apr_pstrdup(tx->p, PQgetvalue(res, 0, 0));
-        u->name = asst_db_text(tx->p, res, 0, 1);
-        u->timezone = apr_pstrdup(tx->p, PQgetvalue(res, 0, 2));
-        u->status = apr_pstrdup(tx->p, PQgetvalue(res, 0, 3));
-        u->phone = phone;
-    }
-    PQclear(res);
-    return found;
-}
 
 /* 8 characters from an alphabet without 0/O and 1/I/L. */
 static const char *pairing_code(apr_pool_t *p)
@@ -66,35 +42,17 @@ static const char *pairing_code(apr_pool_t *p)
     return code;
 }
 
-static void create_user(asst_tx_t *tx, const asst_turn_t *turn, const char *phone, const char *status,
-                        const char *code, user_t *u)
-{
-    u->id = asst_tx_value(tx, "INSERT INTO users (phone, timezone, status, pairing_code) "
-                              "VALUES ($1, $2, $3, $4) RETURNING id",
-                          ASST_DB_ARGS(phone, turn->conf->default_timezone, status, code));
-    u->phone = phone;
-    u->name = NULL;
-    u->timezone = turn->conf->default_timezone;
-    u->status = status;
-    asst_tx_event(tx, u->id, "user_created",
-                  apr_psprintf(tx->p, "{\"status\":\"%s\",\"via\":\"signup\"}", status));
-}
-
-static void set_status(asst_tx_t *tx, const user_t *u, const char *status, const char *event_kind)
-{
-    asst_tx_exec(tx, "UPDATE users SET status = $2, updated_at = now() WHERE id = $1", ASST_DB_ARGS(u->id, status));
-    asst_tx_event(tx, u->id, event_kind, "{}");
-}
-
 /* Unknown sender: 0 when the turn ends here (closed policy). */
-static int sign_up(asst_tx_t *tx, asst_turn_t *turn, const char *phone, user_t *u)
+static int sign_up(asst_tx_t *tx, asst_turn_t *turn, const char *phone, asst_user_t *u)
 {
+    const char *zone = turn->conf->default_timezone;
+
     switch (turn->conf->signup_policy) {
     case ASST_SIGNUP_OPEN:
-        create_user(tx, turn, phone, "active", NULL, u);
+        asst_db_user_create(tx, phone, zone, "active", NULL, u);
         return 1;
     case ASST_SIGNUP_PAIRING:
-        create_user(tx, turn, phone, "pending", pairing_code(tx->p), u);
+        asst_db_user_create(tx, phone, zone, "pending", pairing_code(tx->p), u);
         return 1;
     default:
         asst_log(ASST_LOG_INFO, "ASST01201: ignored a message from unknown number %s (SignupPolicy closed)",
@@ -102,19 +60,6 @@ static int sign_up(asst_tx_t *tx, asst_turn_t *turn, const char *phone, user_t *
         asst_tx_event(tx, NULL, "unknown_sender_ignored", "{}");
         return 0;
     }
-}
-
-/* The new message's id; NULL when it was already stored by an earlier
- * delivery. */
-static const char *store_inbound(asst_tx_t *tx, const user_t *u, const asst_envelope_t *env)
-{
-    const char *id = asst_tx_value(tx, "INSERT INTO messages (user_id, direction, twilio_sid, body, status) "
-                                       "VALUES ($1, 'in', $2, $3, 'received') "
-                                       "ON CONFLICT (twilio_sid) DO NOTHING RETURNING id",
-                                   ASST_DB_ARGS(u->id, env->sid, env->body ? env->body : ""));
-    if (id)
-        asst_tx_event(tx, u->id, "message_received", apr_psprintf(tx->p, "{\"message_id\":%s}", id));
-    return id;
 }
 
 /* A redelivered text: its turn if a dead process left it running. */
@@ -132,22 +77,22 @@ static const char *unfinished_turn(asst_tx_t *tx, const asst_envelope_t *env, co
     return turn_id;
 }
 
-static const char *pending_text(asst_tx_t *tx, const user_t *u)
+static const char *pending_text(asst_tx_t *tx, const asst_user_t *u)
 {
-    const char *code = asst_tx_value(tx, "SELECT pairing_code FROM users WHERE id = $1", ASST_DB_ARGS(u->id));
+    const char *code = asst_db_user_pairing_code(tx, u);
     return apr_psprintf(tx->p, "Hi! This assistant is private. Your pairing code is %s: "
                                "ask the operator to approve it.", code ? code : "?");
 }
 
 /* Everything before a planner: 1 with *reply (NULL for silence) when the
  * text is answered here, 0 when it goes to the agent. */
-static int before_planner(asst_tx_t *tx, user_t *u, const asst_envelope_t *env, int new_user, const char **reply)
+static int before_planner(asst_tx_t *tx, asst_user_t *u, const asst_envelope_t *env, int new_user, const char **reply)
 {
     asst_keyword_t kw = asst_compliance_keyword(env->body);
 
     *reply = NULL;
     if (kw == ASST_KEYWORD_STOP) {
-        set_status(tx, u, "opted_out", "opted_out");
+        asst_db_user_set_status(tx, u, "opted_out", "opted_out");
         return 1;
     }
     /* A new pending user gets its code whatever the first text was. */
@@ -157,7 +102,7 @@ static int before_planner(asst_tx_t *tx, user_t *u, const asst_envelope_t *env, 
     }
     if (kw == ASST_KEYWORD_START) {
         if (strcmp(u->status, "opted_out") == 0)
-            set_status(tx, u, "active", "opted_in");
+            asst_db_user_set_status(tx, u, "active", "opted_in");
         return 1;                  /* Twilio confirms START itself */
     }
     if (strcmp(u->status, "active") != 0)
@@ -174,7 +119,7 @@ static intake_t intake_steps(asst_tx_t *tx, asst_turn_t *turn, const asst_envelo
     const char *reply = NULL;
     int new_user = 0;
 
-    if (!find_user(tx, env->from, &in->u)) {
+    if (!asst_db_user_find(tx, env->from, &in->u)) {
         if (ASST_TX_FAILED(tx) || !sign_up(tx, turn, env->from, &in->u))
             return INTAKE_ANSWERED;
         new_user = 1;
@@ -182,7 +127,7 @@ static intake_t intake_steps(asst_tx_t *tx, asst_turn_t *turn, const asst_envelo
     if (ASST_TX_FAILED(tx))
         return INTAKE_ANSWERED;
     asst_tx_step(tx, asst_db_set_user(tx->db, apr_atoi64(in->u.id)));
-    if (!ASST_TX_FAILED(tx) && !(in->inbound_id = store_inbound(tx, &in->u, env))) {
+    if (!ASST_TX_FAILED(tx) && !(in->inbound_id = asst_db_message_in(tx, &in->u, env->sid, env->body))) {
         in->turn_id = unfinished_turn(tx, env, &in->inbound_id);
         return in->turn_id ? INTAKE_AGENT : INTAKE_DUPLICATE;
     }
