@@ -100,4 +100,35 @@ static inline char *fuzz_field(apr_pool_t *p, fuzz_input_t *in, uint8_t sep, siz
     return s;
 }
 
+/* 1 when s[0..len) is UTF-8 as RFC 3629 has it: no overlong forms, no
+ * surrogates, nothing past U+10FFFF, no sequence cut short. */
+static inline int fuzz_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = u[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        unsigned char lo = 0x80, hi = 0xBF;
+
+        if (n == 0 || n > len - i)
+            return 0;
+        if (c == 0xE0)
+            lo = 0xA0;          /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F;          /* surrogates */
+        else if (c == 0xF0)
+            lo = 0x90;          /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F;          /* past U+10FFFF */
+        for (size_t k = 1; k < n; k++, lo = 0x80, hi = 0xBF)
+            if (u[i + k] < lo || u[i + k] > hi)
+                return 0;
+        i += n;
+    }
+    return 1;
+}
+
 #endif

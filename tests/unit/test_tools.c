@@ -50,6 +50,7 @@ START_TEST(good_calls_pass)
     ck_assert_int_eq(check_call("notes", "{\"action\":\"add\",\"text\":\"buy milk\"}", &err), 0);
     ck_assert_int_eq(check_call("memory", "{\"action\":\"forget\",\"item\":2}", &err), 0);
     ck_assert_int_eq(check_call("help", "", &err), 0);             /* a model's "no arguments" */
+    ck_assert_int_eq(check_call("help", "null", &err), 0);
     ck_assert_int_eq(check_call("help", "{\"topic\":\"notes\"}", &err), 0);
 }
 END_TEST

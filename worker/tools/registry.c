@@ -68,16 +68,14 @@ const char *asst_tools_openai_json(void)
     return openai_json;
 }
 
+/* A model may send "" or null for no arguments: both are {}. */
 static json_object *parse_arguments(const char *arguments, int *broken)
 {
-    json_object *args;
+    enum json_tokener_error error = json_tokener_success;
+    json_object *args = arguments && *arguments ? json_tokener_parse_verbose(arguments, &error) : NULL;
 
-    *broken = 0;
-    if (!arguments || !*arguments)
-        return json_object_new_object();   /* a model may send "" for no arguments */
-    if (!(args = json_tokener_parse(arguments)))
-        *broken = 1;
-    return args;
+    *broken = error != json_tokener_success;
+    return args || *broken ? args : json_object_new_object();
 }
 
 int asst_tools_check(apr_pool_t *p, const char *name, const char *arguments, const asst_tool_t **tool,
