@@ -155,7 +155,8 @@ static int check_validate(json_object *schema, json_object *args, int utf8, char
 
 static void check_tools(apr_pool_t *p, const char *args_text, int args_null, int utf8)
 {
-    json_object *parsed = *args_text ? json_tokener_parse(args_text) : json_object_new_object();
+    /* "" and JSON null both mean no arguments: {} */
+    json_object *parsed = *args_text && !args_null ? json_tokener_parse(args_text) : json_object_new_object();
     char *want = fresh_buf(ASST_SCHEMA_ERR_MAX);
 
     load_tools();
@@ -174,8 +175,8 @@ static void check_tools(apr_pool_t *p, const char *args_text, int args_null, int
         } else {
             REQUIRE(args == NULL && err != NULL && strlen(err) < ASST_SCHEMA_ERR_MAX);
         }
-        if (!parsed) {    /* broken; JSON null (today taken as broken too) is left open */
-            REQUIRE(args_null || (rc == -1 && strcmp(err, "arguments are not valid JSON") == 0));
+        if (!parsed) {    /* broken JSON */
+            REQUIRE(rc == -1 && strcmp(err, "arguments are not valid JSON") == 0);
             continue;
         }
         REQUIRE(check_validate(parameters[i], parsed, utf8, want) == rc);
