@@ -64,5 +64,6 @@ int asst_admin_queue(asst_admin_t *a, int argc, const char *const *argv);
 int asst_admin_dead(asst_admin_t *a, int argc, const char *const *argv);
 int asst_admin_outbox(asst_admin_t *a, int argc, const char *const *argv);
 int asst_admin_context(asst_admin_t *a, int argc, const char *const *argv);
+int asst_admin_usage_cmd(asst_admin_t *a, int argc, const char *const *argv);
 
 #endif

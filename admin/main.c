@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  dead list                  entries of the dead-letter stream, with reasons\n"
     "  dead replay ID|--all       put dead letters back on their stream\n"
     "  outbox retry ID|--failed   failed outbox rows become pending, attempts reset\n"
+    "  usage [DAYS]               model tokens per person per day (default 7 days)\n"
     "  context +E164 TEXT [N]     what a planner would be shown if that person texted\n"
     "                             TEXT now (ContextTokens), and how long it took (N runs)\n"
     "\n"
@@ -172,6 +173,7 @@ static const struct {
     { "dead", asst_admin_dead },
     { "outbox", asst_admin_outbox },
     { "context", asst_admin_context },
+    { "usage", asst_admin_usage_cmd },
 };
 
 static asst_admin_cmd_fn *find_command(const char *name)

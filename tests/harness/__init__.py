@@ -7,6 +7,7 @@ is installed.  See README.md.
 """
 
 from .apache import Apache, ApacheError, MPMS, default_body  # noqa: F401
+from .llm import FakeLLM  # noqa: F401
 from .postgres import PG_BINDIR, PgDatabase, PostgresServer, PsqlError  # noqa: F401
 from .redis import RedisServer  # noqa: F401
 from .server import Server, ServerError, stop_all_and_scan_logs  # noqa: F401

@@ -14,6 +14,11 @@ Fixtures:
                      .sent(to=None),
                      .faults(dict=None) (get, or replace), .reset(),
                      .hold(count, ms), .inflight()
+  fake_llm           the session's fake OpenAI-compatible LLM (one process,
+                     requiring harness.llm.API_KEY; reset before every test):
+                     .url (.../v1), .script(steps), .append(steps),
+                     .requests(), .completions(), .faults(dict=None),
+                     .inflight(), .reset(), .set_api_key(key)
   assistant_factory  make(redis=None, spool=True, mpm=None, **directives) -> Path:
                      a migrated database, Apache, the worker (started) and
                      worker.conf pointing at all of them; directives override
@@ -49,13 +54,15 @@ import time
 import pytest
 
 import stack  # noqa: F401  (puts tests/ on sys.path)
+from harness.llm import FakeLLM
 from harness.stack import FAST_RECLAIM, Stack
 from harness.twilio import FakeTwilio
 from harness.util import Binaries, find_admin, wait_for  # noqa: F401
 from harness.webhook import TWILIO_FROM, Webhook
 from stack import assert_twiml_ok
 
-__all__ = ["_fake_twilio_session", "fake_twilio", "assistant_factory", "assistant"]
+__all__ = ["_fake_twilio_session", "fake_twilio", "_fake_llm_session", "fake_llm",
+           "assistant_factory", "assistant"]
 
 ERROR_LINE = re.compile(r"\[error\]")
 HELP_TEXT = ("This is your personal assistant. Text it what you need. "
@@ -109,6 +116,27 @@ def _fake_twilio_session(base_dir):
 def fake_twilio(_fake_twilio_session):
     """The session's fake Twilio, forgotten everything and without faults."""
     f = _fake_twilio_session
+    if not f.running:
+        f.start()
+    f.reset()
+    yield f
+    f.faults({})
+
+
+# --------------------------------------------------------------------------
+# fake LLM (an OpenAI-compatible chat completions API)
+
+@pytest.fixture(scope="session")
+def _fake_llm_session(base_dir):
+    f = FakeLLM(base_dir).start()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def fake_llm(_fake_llm_session):
+    """The session's fake LLM: no script, requests, faults, the default key."""
+    f = _fake_llm_session
     if not f.running:
         f.start()
     f.reset()

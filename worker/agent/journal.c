@@ -29,6 +29,15 @@ static json_object *encode_calls(const apr_array_header_t *calls)
     return array;
 }
 
+static json_object *usage(const asst_step_t *s)
+{
+    json_object *u = json_object_new_object();
+
+    json_object_object_add(u, "prompt_tokens", json_object_new_int64(s->prompt_tokens));
+    json_object_object_add(u, "completion_tokens", json_object_new_int64(s->completion_tokens));
+    return u;
+}
+
 static const char *encode(apr_pool_t *p, const asst_step_t *s)
 {
     json_object *o = json_object_new_object();
@@ -39,6 +48,8 @@ static const char *encode(apr_pool_t *p, const asst_step_t *s)
         if (s->calls)
             json_object_object_add(o, "calls", encode_calls(s->calls));
         add_string(o, "source", s->source);
+        if (s->prompt_tokens || s->completion_tokens)
+            json_object_object_add(o, "usage", usage(s));
     } else {
         add_string(o, "call_id", s->call_id);
         add_string(o, "name", s->name);
@@ -46,6 +57,8 @@ static const char *encode(apr_pool_t *p, const asst_step_t *s)
         add_string(o, "text", s->text);
         if (s->asks_confirmation)
             json_object_object_add(o, "asks_confirmation", json_object_new_boolean(1));
+        if (s->rejected)
+            json_object_object_add(o, "rejected", json_object_new_boolean(1));
     }
     text = apr_pstrdup(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
@@ -104,6 +117,7 @@ static void decode(apr_pool_t *p, const char *kind, const char *data, asst_step_
         s->ok = get_bool(o, "ok");
         s->text = get_string(p, o, "text");
         s->asks_confirmation = get_bool(o, "asks_confirmation");
+        s->rejected = get_bool(o, "rejected");
     }
     json_object_put(o);
 }

@@ -5,6 +5,8 @@
 #include <apr_tables.h>
 #include <json-c/json.h>
 
+#include "conf/worker_conf.h"
+
 /* A planner decides the next step of a turn: call tools, or reply. The
  * runner (runner.h) asks it once per step with everything recorded so far
  * in this turn, journals each decision before acting on it, and feeds each
@@ -30,12 +32,15 @@ typedef struct {
     const char *reply;
     apr_array_header_t *calls;   /* of asst_call_t; NULL with a reply */
     const char *source;          /* who decided: a planner's name, "confirmed", "runner" */
+    long prompt_tokens;          /* what the decision cost in model tokens (0: none) */
+    long completion_tokens;
     /* ASST_STEP_TOOL: the result of one call */
     const char *call_id;
     const char *name;
     int ok;                      /* 0: the call failed; text says why */
     const char *text;            /* what the tool says, plain text for an SMS */
     int asks_confirmation;       /* the call was stored to wait for YES instead of run */
+    int rejected;                /* the call failed the registry's check (tools/registry.h) */
 } asst_step_t;
 
 typedef struct {
@@ -47,12 +52,16 @@ typedef struct {
     const apr_array_header_t *journal;   /* of asst_step_t, this turn so far */
     json_object *context;        /* chat messages (agent/context.h), NULL unless wants_context */
     const char *tools_json;      /* the OpenAI tools array (tools/registry.h) */
+    apr_int64_t deadline_ms;     /* decide by then (asst_clock_monotonic_ms) */
+    const char *use_rules;       /* non-NULL: a model planner must not ask its model
+                                  * (why, for the reply: the person's daily budget) */
 } asst_plan_input_t;
 
 typedef struct asst_planner asst_planner_t;
 struct asst_planner {
     const char *name;
     int wants_context;           /* the runner builds in->context for it */
+    int uses_model;              /* it spends model tokens: LLMDailyTokens applies */
     /* Fills *out (reply, or calls) with a decision; 0, or -1 when it could
      * not decide (the runner ends the turn with an apology). May take
      * seconds (a network call): no transaction is open meanwhile. */
@@ -60,10 +69,14 @@ struct asst_planner {
                   asst_step_t *out);
 };
 
-/* The planner named by the Planner directive; NULL for an unknown name. */
-const asst_planner_t *asst_planner_find(const char *name);
+/* The planner the Planner directive names, made for this process (a
+ * model planner holds its HTTP client); NULL when it cannot be made. */
+const asst_planner_t *asst_planner_make(apr_pool_t *p, const char *name, const asst_worker_conf_t *conf);
 
-/* The deterministic phrase planner (rules.c). */
+/* The deterministic phrase planner (rules.c): the default, and the one the
+ * others fall back to. */
 extern const asst_planner_t asst_planner_rules;
+/* An OpenAI-compatible chat model with tool calling (openai.c). */
+const asst_planner_t *asst_planner_openai(apr_pool_t *p, const asst_worker_conf_t *conf);
 
 #endif

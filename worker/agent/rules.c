@@ -62,4 +62,4 @@ static int decide(const asst_planner_t *self, apr_pool_t *p, const asst_plan_inp
     return 0;
 }
 
-const asst_planner_t asst_planner_rules = { "rules", 0, decide };
+const asst_planner_t asst_planner_rules = { "rules", 0, 0, decide };

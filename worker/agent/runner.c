@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "asst_log.h"
+#include "net/http.h"
 #include "confirm.h"
 #include "context_load.h"
 #include "journal.h"
@@ -16,10 +17,18 @@
 #define SORRY_PLANNER "Sorry, something went wrong on my side and I could not finish that. Please try again."
 #define SORRY_TOOL "Sorry, that did not work on my side; nothing was changed. Please try again later."
 
+/* Left for the rules planner and the reply's commit when a model planner
+ * gives up at the deadline. */
+#define DEADLINE_RESERVE_MS 1500
+
 typedef struct {
     asst_run_t *r;
     apr_array_header_t *journal;     /* of asst_step_t */
     asst_agent_state_t state;
+    apr_int64_t deadline_ms;         /* monotonic: TurnDeadline after the turn started */
+    int budget_read;                 /* the person's model budget was checked this turn */
+    const char *use_rules;           /* over budget: why, or "" when already told today */
+    int tell_budget;                 /* the reply carries today's notice: record it */
 } loop_t;
 
 /* ---- the journal in memory ---- */
@@ -125,6 +134,7 @@ static void call_tool(loop_t *l, asst_tx_t *tx, const asst_step_t *d, const asst
 
     if (asst_tools_check(l->r->p, call->name, call->arguments, &tool, &args, &err) != 0) {
         step->text = err;
+        step->rejected = 1;
         return;
     }
     tool_context(l, tx, call->untrusted, &ctx);
@@ -175,8 +185,8 @@ static int record_broken_tool(loop_t *l, asst_step_t *step)
 
 static int run_call(loop_t *l, const asst_step_t *d, const asst_call_t *call)
 {
-    asst_step_t step = { ASST_STEP_TOOL, l->journal->nelts + 1, NULL, NULL, NULL,
-                         call->id, call->name, 0, NULL, 0 };
+    asst_step_t step = { .kind = ASST_STEP_TOOL, .n = l->journal->nelts + 1, .call_id = call->id,
+                         .name = call->name };
     asst_agent_state_t before = l->state;
     asst_tx_t tx;
 
@@ -189,6 +199,44 @@ static int run_call(loop_t *l, const asst_step_t *d, const asst_call_t *call)
         return record_broken_tool(l, &step);
     }
     return commit_step(l, &tx, &step);
+}
+
+/* ---- what a model costs ---- */
+
+/* A decision's tokens go on the person's day, in the decision's transaction. */
+static void record_usage(asst_tx_t *tx, const char *user_id, const asst_step_t *d)
+{
+    if (d->prompt_tokens <= 0 && d->completion_tokens <= 0)
+        return;
+    asst_tx_exec(tx, "INSERT INTO llm_usage (user_id, day, requests, prompt_tokens, completion_tokens) "
+                     "VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1, $2, $3) "
+                     "ON CONFLICT (user_id, day) DO UPDATE SET requests = llm_usage.requests + 1, "
+                     "  prompt_tokens = llm_usage.prompt_tokens + excluded.prompt_tokens, "
+                     "  completion_tokens = llm_usage.completion_tokens + excluded.completion_tokens",
+                 ASST_DB_ARGS(user_id, apr_ltoa(tx->p, d->prompt_tokens), apr_ltoa(tx->p, d->completion_tokens)));
+}
+
+/* Over LLMDailyTokens today: the rules planner decides, and the first such
+ * reply of the day says why. 0, or -1 when the database failed. */
+static int read_budget(loop_t *l)
+{
+    long cap = l->r->conf->llm_daily_tokens;
+    PGresult *res;
+    asst_tx_t tx;
+
+    l->budget_read = 1;
+    if (!l->r->planner->uses_model || cap <= 0)
+        return 0;
+    begin(l, &tx);
+    res = asst_tx_query(&tx, "SELECT prompt_tokens + completion_tokens >= $2::bigint, notified FROM llm_usage "
+                             "WHERE user_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date",
+                        ASST_DB_ARGS(l->r->user_id, apr_ltoa(l->r->p, cap)));
+    if (res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+        l->tell_budget = strcmp(PQgetvalue(res, 0, 1), "f") == 0;
+        l->use_rules = l->tell_budget ? "today's model budget is used up, back tomorrow" : "";
+    }
+    PQclear(res);
+    return asst_tx_finish(&tx) == ASST_DB_OK ? 0 : -1;
 }
 
 /* ---- decisions ---- */
@@ -222,10 +270,16 @@ static int ask_planner(loop_t *l, asst_step_t *d)
 {
     asst_run_t *r = l->r;
     asst_plan_input_t in = { apr_atoi64(r->user_id), r->user_name, r->timezone, r->body,
-                             l->state.last_list_kind, l->journal, NULL, asst_tools_openai_json() };
+                             l->state.last_list_kind, l->journal, NULL, asst_tools_openai_json(),
+                             l->deadline_ms - DEADLINE_RESERVE_MS, NULL };
     int rv;
 
-    if (r->planner->wants_context && load_context(l, &in) != 0)
+    if (!l->budget_read && read_budget(l) != 0)
+        return -1;
+    in.use_rules = l->use_rules;
+    if (asst_clock_monotonic_ms(NULL) + DEADLINE_RESERVE_MS >= l->deadline_ms)
+        in.use_rules = "out of time";
+    if (r->planner->wants_context && !in.use_rules && load_context(l, &in) != 0)
         return -1;
     rv = r->planner->decide(r->planner, r->p, &in, d);
     json_object_put(in.context);
@@ -267,6 +321,10 @@ static int finish(loop_t *l, asst_step_t *d)
 
     begin(l, &tx);
     asst_journal_append(&tx, r->turn_id, r->user_id, d);
+    record_usage(&tx, r->user_id, d);
+    if (l->tell_budget)
+        asst_tx_exec(&tx, "UPDATE llm_usage SET notified = true WHERE user_id = $1 "
+                          "AND day = (now() AT TIME ZONE 'UTC')::date", ASST_DB_ARGS(r->user_id));
     asst_reply_queue(&tx, r->user_id, r->phone, r->inbound_id, d->reply, r->outbox_ids);
     if (!asked_confirmation(l->journal))
         asst_state_clear_pending(&tx, r->user_id);
@@ -286,6 +344,7 @@ static int record_decision(loop_t *l, asst_step_t *d)
 
     begin(l, &tx);
     asst_journal_append(&tx, l->r->turn_id, l->r->user_id, d);
+    record_usage(&tx, l->r->user_id, d);
     return commit_step(l, &tx, d);
 }
 
@@ -293,8 +352,10 @@ static int record_decision(loop_t *l, asst_step_t *d)
  * reads both. */
 static int load(loop_t *l)
 {
+    const char *age_ms;
     asst_tx_t tx;
 
+    l->deadline_ms = asst_clock_monotonic_ms(NULL) + l->r->conf->turn_deadline;
     if (l->r->state) {
         l->state = *l->r->state;
         l->journal = apr_array_make(l->r->p, 4, sizeof(asst_step_t));
@@ -303,12 +364,19 @@ static int load(loop_t *l)
     begin(l, &tx);
     asst_journal_load(&tx, l->r->turn_id, &l->journal);
     asst_state_load(&tx, l->r->user_id, &l->state);
+    age_ms = asst_tx_value(&tx, "SELECT (extract(epoch FROM now() - created_at) * 1000)::bigint FROM turns "
+                                "WHERE id = $1", ASST_DB_ARGS(l->r->turn_id));
+    if (age_ms)      /* a resumed turn keeps the deadline it started with */
+        l->deadline_ms -= apr_atoi64(age_ms);
     return asst_tx_finish(&tx) == ASST_DB_OK ? 0 : -1;
 }
 
 int asst_runner_run(asst_run_t *r)
 {
-    loop_t l = { r, NULL, { 0 } };
+    loop_t l;
+
+    memset(&l, 0, sizeof(l));
+    l.r = r;
 
     if (load(&l) != 0)
         return -1;

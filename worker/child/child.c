@@ -105,7 +105,7 @@ static asst_work_t *make_work(apr_pool_t *p, const asst_worker_conf_t *conf,
     gethostname(host, sizeof(host) - 1);
     w->pool = p;
     w->conf = conf;
-    w->planner = asst_planner_find(asst_worker_conf_planner(p, conf));
+    w->planner = asst_planner_make(p, asst_worker_conf_planner(p, conf), conf);
     w->db = asst_db_create(p, conf->database);
     w->twilio = make_twilio(p, conf);
     w->outbox = asst_outbox_create(p, w->db, w->twilio);
@@ -137,7 +137,10 @@ int asst_child_main(const asst_worker_conf_t *conf, const asst_child_role_t *rol
     apr_pool_create(&p, NULL);
     w = make_work(p, conf, role);
     asst_log(ASST_LOG_INFO, "ASST01001: %s child %d started", role->name, index);
-    if (!w->redis || wait_for_schema(w) != 0) {
+    if (!w->planner)
+        asst_log(ASST_LOG_ERR, "ASST01008: planner %s cannot be made in this process",
+                 asst_worker_conf_planner(p, conf));
+    if (!w->redis || !w->planner || wait_for_schema(w) != 0) {
         apr_pool_destroy(p);
         return ASST_CHILD_EXIT_STARTUP;
     }

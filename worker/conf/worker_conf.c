@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -42,6 +43,21 @@ static const char *breaker_check(apr_pool_t *p, const asst_worker_conf_t *c, con
                         c->twilio_breaker_min_calls, c->twilio_breaker_window);
 }
 
+/* The model planner needs a model to ask, and a temperature a model takes. */
+static const char *llm_check(apr_pool_t *p, const asst_worker_conf_t *c, const int *lines)
+{
+    char *end = NULL;
+    double t = strtod(c->llm_temperature, &end);
+
+    if (end == c->llm_temperature || *end || t < 0 || t > 2)
+        return apr_psprintf(p, "%s:%d: LLMTemperature must be a number from 0 to 2", c->path,
+                            lines[DEF_LLMTemperature]);
+    if (asst_worker_conf_planner_is(c, "openai") && (!c->llm_base_url || !c->llm_model))
+        return apr_psprintf(p, "%s:%d: Planner openai needs LLMBaseURL and LLMModel", c->path,
+                            lines[DEF_Planner]);
+    return NULL;
+}
+
 asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const char **err)
 {
     apr_pool_t *sub;
@@ -55,7 +71,7 @@ asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const
     c->path = apr_pstrdup(sub, path);
     if (asst_conf_load_lines(sub, path, defs, NDEFS, c, lines, err) != 0)
         goto fail;
-    if ((*err = breaker_check(sub, c, lines)) != NULL)
+    if ((*err = breaker_check(sub, c, lines)) != NULL || (*err = llm_check(sub, c, lines)) != NULL)
         goto fail;
     if ((problem = cross_check(c)) != NULL) {
         *err = apr_psprintf(p, "%s: %s", path, problem);
@@ -82,6 +98,18 @@ static const char *nth_choice(apr_pool_t *p, const char *choices, int index)
 const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c)
 {
     return nth_choice(p, defs[DEF_Planner].choices, c->planner);
+}
+
+int asst_worker_conf_planner_is(const asst_worker_conf_t *c, const char *name)
+{
+    const char *choices = defs[DEF_Planner].choices, *at = strstr(choices, name);
+    int index = 0;
+
+    if (!at)
+        return 0;
+    for (const char *s = choices; s < at; s++)
+        index += *s == '|';
+    return c->planner == index;
 }
 
 void asst_worker_conf_print_docs(void)

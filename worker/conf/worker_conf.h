@@ -32,6 +32,8 @@ asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const
 
 /* The name the Planner directive chose ("rules"). */
 const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c);
+/* 1 when the Planner directive chose name. */
+int asst_worker_conf_planner_is(const asst_worker_conf_t *c, const char *name);
 
 /* Markdown reference of every directive, for docs/worker.conf.md. */
 void asst_worker_conf_print_docs(void);

@@ -62,9 +62,29 @@
       "Pending entries idle this long are claimed from a consumer that died.")             \
     X(SpoolDir, PATH, spool_dir, NULL, NULL, "path",                                       \
       "mod_assistant's AssistantSpoolDir, drained into the stream.")                       \
-    X(Planner, ENUM, planner, "rules", "rules", "name",                                    \
+    X(Planner, ENUM, planner, "rules", "rules|openai", "name",                             \
       "Who decides what a text asks for: rules = the built-in phrase parser (no network, "  \
-      "no model).")                                                                        \
+      "no model); openai = any OpenAI-compatible chat model with tool calling (LLMBaseURL), " \
+      "falling back to rules when it fails.")                                              \
+    X(LLMBaseURL, URL, llm_base_url, NULL, NULL, "URL",                                    \
+      "Base of the OpenAI-compatible API, up to and including /v1 (docs/llm.md lists "     \
+      "OpenAI, Gemini, llama.cpp, Ollama and vLLM).")                                      \
+    X(LLMModel, STRING, llm_model, NULL, NULL, "name", "Model name sent with every request.") \
+    X(LLMApiKeyFile, SECRET_FILE, llm_api_key, NULL, NULL, "path",                         \
+      "File whose first line is the API key (sent as a Bearer token); none for local "     \
+      "servers.")                                                                          \
+    X(LLMTimeout, POSITIVE, llm_timeout, "20000", NULL, "ms",                              \
+      "Longest one model request may take; then it is retried while TurnDeadline allows.") \
+    X(TurnDeadline, POSITIVE, turn_deadline, "30000", "1000..600000", "ms",                \
+      "Every text is answered within this long of its turn's start: near it, the turn "     \
+      "falls back to the rules planner.")                                                  \
+    X(LLMDailyTokens, INT, llm_daily_tokens, "200000", NULL, "tokens",                     \
+      "Model tokens one person may use per UTC day (0 = no cap); past it their turns use "  \
+      "the rules planner and they are told once that day.")                                 \
+    X(LLMMaxTokens, POSITIVE, llm_max_tokens, "400", "16..100000", "tokens",               \
+      "max_tokens of each request: replies are SMS-sized.")                                \
+    X(LLMTemperature, STRING, llm_temperature, "0.2", NULL, "0..2",                        \
+      "Sampling temperature sent with each request.")                                      \
     X(MaxSteps, POSITIVE, max_steps, "6", "1..50", "n",                                    \
       "Planner decisions one turn may take; then it stops and says so.")                  \
     X(ContextTokens, POSITIVE, context_tokens, "3000", "200..1000000", "tokens",           \

@@ -56,8 +56,9 @@ const char *asst_db_message_in(asst_tx_t *tx, const asst_user_t *u, const char *
     return id;
 }
 
-const char *asst_db_message_out(asst_tx_t *tx, const char *user_id, const char *body)
+const char *asst_db_message_out(asst_tx_t *tx, const char *user_id, const char *body, int segments)
 {
-    return asst_tx_value(tx, "INSERT INTO messages (user_id, direction, body, status) "
-                             "VALUES ($1, 'out', $2, 'pending') RETURNING id", ASST_DB_ARGS(user_id, body));
+    return asst_tx_value(tx, "INSERT INTO messages (user_id, direction, body, status, segments) "
+                             "VALUES ($1, 'out', $2, 'pending', $3) RETURNING id",
+                         ASST_DB_ARGS(user_id, body, apr_itoa(tx->p, segments)));
 }

@@ -25,7 +25,8 @@ const char *asst_db_user_pairing_code(asst_tx_t *tx, const asst_user_t *u);
 
 /* Stores an inbound text; its id, or NULL when sid was stored before. */
 const char *asst_db_message_in(asst_tx_t *tx, const asst_user_t *u, const char *sid, const char *body);
-/* Stores an outbound text waiting to be sent; its id. */
-const char *asst_db_message_out(asst_tx_t *tx, const char *user_id, const char *body);
+/* Stores an outbound text waiting to be sent, with the SMS segments it
+ * costs; its id. */
+const char *asst_db_message_out(asst_tx_t *tx, const char *user_id, const char *body, int segments);
 
 #endif

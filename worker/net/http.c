@@ -339,7 +339,8 @@ static void set_options(asst_http_client_t *c, const asst_http_request_t *req,
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->conf.connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, c->conf.timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 && req->timeout_ms < c->conf.timeout_ms
+                                                   ? req->timeout_ms : c->conf.timeout_ms);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "mod_assistant-worker");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);

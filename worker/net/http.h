@@ -75,6 +75,8 @@ typedef struct {
     const char *content_type;           /* of body; NULL: application/json */
     const char *user;                   /* HTTP Basic, or NULL */
     const char *password;
+    long timeout_ms;                    /* > 0: this request's total timeout, when shorter
+                                         * than the client's (a deadline drawing near) */
 } asst_http_request_t;
 
 typedef struct {
