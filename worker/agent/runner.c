@@ -29,6 +29,7 @@ typedef struct {
     int budget_read;                 /* the person's model budget was checked this turn */
     const char *use_rules;           /* over budget: why, or "" when already told today */
     int tell_budget;                 /* the reply carries today's notice: record it */
+    json_object *context;            /* for planners that read it: gathered once a turn */
 } loop_t;
 
 /* ---- the journal in memory ---- */
@@ -91,14 +92,24 @@ static void fault_hook(int n)
     }
 }
 
-/* Commits the transaction that appended step; 0, or -1 (database). */
-static int commit_step(loop_t *l, asst_tx_t *tx, asst_step_t *step)
+/* Commits the transaction that appended decision (when not NULL) and
+ * step; 0, or -1 (database). */
+static int commit_steps(loop_t *l, asst_tx_t *tx, const asst_step_t *decision, const asst_step_t *step)
 {
     if (asst_tx_finish(tx) != ASST_DB_OK)
         return -1;
+    if (decision)
+        APR_ARRAY_PUSH(l->journal, asst_step_t) = *decision;
     APR_ARRAY_PUSH(l->journal, asst_step_t) = *step;
+    if (decision)
+        fault_hook(decision->n);
     fault_hook(step->n);
     return 0;
+}
+
+static int commit_step(loop_t *l, asst_tx_t *tx, const asst_step_t *step)
+{
+    return commit_steps(l, tx, NULL, step);
 }
 
 static void begin(loop_t *l, asst_tx_t *tx)
@@ -167,9 +178,20 @@ static void call_tool(loop_t *l, asst_tx_t *tx, const asst_step_t *d, const asst
     json_object_put(args);
 }
 
+static void record_usage(asst_tx_t *tx, const char *user_id, const asst_step_t *d);
+
+/* A decision not yet journaled goes in first, with what it cost. */
+static void journal_decision(loop_t *l, asst_tx_t *tx, const asst_step_t *decision)
+{
+    if (!decision)
+        return;
+    asst_journal_append(tx, l->r->turn_id, l->r->user_id, decision);
+    record_usage(tx, l->r->user_id, decision);
+}
+
 /* A tool whose statement failed (not the connection: that is retried)
  * gets a result saying so, in a transaction of its own. */
-static int record_broken_tool(loop_t *l, asst_step_t *step)
+static int record_broken_tool(loop_t *l, const asst_step_t *decision, asst_step_t *step)
 {
     asst_tx_t tx;
 
@@ -179,26 +201,33 @@ static int record_broken_tool(loop_t *l, asst_step_t *step)
     step->asks_confirmation = 0;
     step->text = SORRY_TOOL;
     begin(l, &tx);
+    journal_decision(l, &tx, decision);
     asst_journal_append(&tx, l->r->turn_id, l->r->user_id, step);
-    return commit_step(l, &tx, step);
+    return commit_steps(l, &tx, decision, step);
 }
 
-static int run_call(loop_t *l, const asst_step_t *d, const asst_call_t *call)
+/* Runs call of decision d in one transaction with its effect and its
+ * step. A decision just taken (fresh) is journaled in the same
+ * transaction: there is nothing to wait for between the two, and a
+ * turn saves a commit per decision. */
+static int run_call(loop_t *l, const asst_step_t *d, const asst_call_t *call, int fresh)
 {
-    asst_step_t step = { .kind = ASST_STEP_TOOL, .n = l->journal->nelts + 1, .call_id = call->id,
+    const asst_step_t *decision = fresh ? d : NULL;
+    asst_step_t step = { .kind = ASST_STEP_TOOL, .n = l->journal->nelts + 1 + fresh, .call_id = call->id,
                          .name = call->name };
     asst_agent_state_t before = l->state;
     asst_tx_t tx;
 
     begin(l, &tx);
+    journal_decision(l, &tx, decision);
     call_tool(l, &tx, d, call, &step);
     asst_journal_append(&tx, l->r->turn_id, l->r->user_id, &step);
     if (tx.rc == ASST_DB_ESTMT) {
         asst_tx_finish(&tx);
         l->state = before;
-        return record_broken_tool(l, &step);
+        return record_broken_tool(l, decision, &step);
     }
-    return commit_step(l, &tx, &step);
+    return commit_steps(l, &tx, decision, &step);
 }
 
 /* ---- what a model costs ---- */
@@ -248,20 +277,33 @@ static void apology(asst_step_t *d, const char *text)
     d->source = "runner";
 }
 
-/* What a planner that reads context is shown, in a read transaction of
- * its own (closed before the planner thinks); -1 when the database failed. */
+static apr_status_t put_json(void *o)
+{
+    json_object_put(o);
+    return APR_SUCCESS;
+}
+
+/* What a planner that reads context is shown: gathered once per turn (it
+ * holds what came before the turn; the turn's own steps are the journal),
+ * in a read transaction of its own, closed before the planner thinks.
+ * -1 when the database failed. */
 static int load_context(loop_t *l, asst_plan_input_t *in)
 {
     asst_context_report_t report;
     asst_tx_t tx;
 
-    begin(l, &tx);
-    in->context = asst_context_load(&tx, l->r->user_id, l->r->inbound_id, l->r->body, in->tools_json,
-                                    (int)l->r->conf->context_tokens, &report);
-    if (asst_tx_finish(&tx) != ASST_DB_OK) {
-        json_object_put(in->context);
-        return -1;
+    if (!l->context) {
+        begin(l, &tx);
+        l->context = asst_context_load(&tx, l->r->user_id, l->r->inbound_id, l->r->body, in->tools_json,
+                                       (int)l->r->conf->context_tokens, &report);
+        if (asst_tx_finish(&tx) != ASST_DB_OK) {
+            json_object_put(l->context);
+            l->context = NULL;
+            return -1;
+        }
+        apr_pool_cleanup_register(l->r->p, l->context, put_json, apr_pool_cleanup_null);
     }
+    in->context = l->context;
     return 0;
 }
 
@@ -282,7 +324,6 @@ static int ask_planner(loop_t *l, asst_step_t *d)
     if (r->planner->wants_context && !in.use_rules && load_context(l, &in) != 0)
         return -1;
     rv = r->planner->decide(r->planner, r->p, &in, d);
-    json_object_put(in.context);
     if (rv != 0) {
         asst_log(ASST_LOG_WARN, "ASST01252: planner %s could not decide step %d of turn %s", r->planner->name,
                  d->n, r->turn_id);
@@ -320,8 +361,7 @@ static int finish(loop_t *l, asst_step_t *d)
     asst_tx_t tx;
 
     begin(l, &tx);
-    asst_journal_append(&tx, r->turn_id, r->user_id, d);
-    record_usage(&tx, r->user_id, d);
+    journal_decision(l, &tx, d);
     if (l->tell_budget)
         asst_tx_exec(&tx, "UPDATE llm_usage SET notified = true WHERE user_id = $1 "
                           "AND day = (now() AT TIME ZONE 'UTC')::date", ASST_DB_ARGS(r->user_id));
@@ -336,16 +376,6 @@ static int finish(loop_t *l, asst_step_t *d)
         return -1;
     }
     return 0;
-}
-
-static int record_decision(loop_t *l, asst_step_t *d)
-{
-    asst_tx_t tx;
-
-    begin(l, &tx);
-    asst_journal_append(&tx, l->r->turn_id, l->r->user_id, d);
-    record_usage(&tx, l->r->user_id, d);
-    return commit_step(l, &tx, d);
 }
 
 /* A new turn's journal is empty and intake read the state; a resumed one
@@ -388,7 +418,7 @@ int asst_runner_run(asst_run_t *r)
         if (last && last->reply)
             return 0;    /* finished before: nothing left to do */
         if (call) {
-            if (run_call(&l, last, call) != 0)
+            if (run_call(&l, last, call, 0) != 0)
                 return -1;
             continue;
         }
@@ -396,7 +426,7 @@ int asst_runner_run(asst_run_t *r)
             return -1;
         if (d.reply)
             return finish(&l, &d);
-        if (record_decision(&l, &d) != 0)
+        if (run_call(&l, &d, &APR_ARRAY_IDX(d.calls, 0, asst_call_t), 1) != 0)
             return -1;
     }
 }
