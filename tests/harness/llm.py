@@ -5,11 +5,9 @@ and what the fake records: that file's doc."""
 import importlib.util
 import json
 import os
-import subprocess
-import threading
 
-from .server import Server
-from .util import PYTHON, REPO_ROOT, write_file
+from .fake import FakeServer
+from .util import PYTHON, REPO_ROOT
 
 FAKE_LLM = os.path.join(REPO_ROOT, "tests", "fakes", "fake_llm.py")
 API_KEY = "sk-fake-llm-test-key"       # what the fixtures' fake requires
@@ -25,38 +23,18 @@ completion_tokens = _fake.completion_tokens
 CHAT_PATHS = _fake.CHAT_PATHS
 
 
-class FakeLLM(Server):
+class FakeLLM(FakeServer):
     """fake_llm.py --port 0: the port is the one it prints ("PORT n").
     api_key=None: no Authorization required."""
-    name, log_name = "fake-llm", "fake_llm.log"
-    start_timeout = 15
-    stdout = subprocess.PIPE
+    name, log_name, pid_name = "fake-llm", "fake_llm.log", "fake_llm.pid"
 
     def __init__(self, base_dir, api_key=API_KEY, name=None):
         super().__init__(base_dir, name)
         self.api_key = api_key
-        self.pid_file = os.path.join(self.dir, "fake_llm.pid")
 
     def argv(self):
         argv = [PYTHON, FAKE_LLM, "--port", "0", "--pidfile", self.pid_file]
         return argv + (["--api-key", self.api_key] if self.api_key else [])
-
-    def launch(self):
-        self.port = None
-        if os.path.exists(self.pid_file):
-            os.unlink(self.pid_file)
-        super().launch()
-        write_file(self.pid_file, "%d\n" % self.proc.pid)
-        stdout = self.proc.stdout
-
-        def read_port():
-            line = stdout.readline().decode("ascii", "replace")
-            if line.startswith("PORT "):
-                self.port = int(line.split()[1])
-        threading.Thread(target=read_port, daemon=True).start()
-
-    def ready(self):
-        return self.port is not None
 
     @property
     def root(self):

@@ -4,28 +4,23 @@ Apache's /status accepts them), and its control API."""
 
 import json
 import os
-import subprocess
-import threading
 
-from .server import Server
-from .util import PYTHON, REPO_ROOT, write_file
+from .fake import FakeServer
+from .util import PYTHON, REPO_ROOT
 from .webhook import ACCOUNT, TOKEN
 
 FAKE_TWILIO = os.path.join(REPO_ROOT, "tests", "fakes", "fake_twilio.py")
 
 
-class FakeTwilio(Server):
+class FakeTwilio(FakeServer):
     """fake_twilio.py --port 0: the port is the one it prints ("PORT n")."""
-    name, log_name = "fake-twilio", "fake_twilio.log"
-    start_timeout = 15
-    stdout = subprocess.PIPE
+    name, log_name, pid_name = "fake-twilio", "fake_twilio.log", "fake_twilio.pid"
 
     def __init__(self, base_dir, account=ACCOUNT, token=TOKEN, callback_delay_ms=50,
                  status_callbacks=True, name=None):
         super().__init__(base_dir, name)
         self.account = account
         self.token = token
-        self.pid_file = os.path.join(self.dir, "fake_twilio.pid")
         self.callback_delay_ms = callback_delay_ms
         self.status_callbacks = status_callbacks
 
@@ -33,21 +28,6 @@ class FakeTwilio(Server):
         argv = [PYTHON, FAKE_TWILIO, "--port", "0", "--account", self.account,
                 "--token", self.token, "--callback-delay-ms", str(self.callback_delay_ms)]
         return argv + (["--status-callbacks"] if self.status_callbacks else [])
-
-    def launch(self):
-        self.port = None
-        super().launch()
-        write_file(self.pid_file, "%d\n" % self.proc.pid)
-        stdout = self.proc.stdout
-
-        def read_port():
-            line = stdout.readline().decode("ascii", "replace")
-            if line.startswith("PORT "):
-                self.port = int(line.split()[1])
-        threading.Thread(target=read_port, daemon=True).start()
-
-    def ready(self):
-        return self.port is not None
 
     # ---- control API ----
     def _get(self, path, session=None):

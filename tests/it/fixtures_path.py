@@ -103,45 +103,35 @@ def seed_long_reply(path, phone, facts=20):
 
 
 # --------------------------------------------------------------------------
-# fake Twilio
+# the fakes: one process a session, forgotten before every test
 
-@pytest.fixture(scope="session")
-def _fake_twilio_session(base_dir):
-    f = FakeTwilio(base_dir).start()
-    yield f
-    f.stop()
+def _fake_fixtures(cls, name, doc):
+    """(session fixture, per-test fixture) for a harness FakeServer class."""
+    session_name = "_%s_session" % name
 
+    @pytest.fixture(scope="session", name=session_name)
+    def session(base_dir):
+        f = cls(base_dir).start()
+        yield f
+        f.stop()
 
-@pytest.fixture
-def fake_twilio(_fake_twilio_session):
-    """The session's fake Twilio, forgotten everything and without faults."""
-    f = _fake_twilio_session
-    if not f.running:
-        f.start()
-    f.reset()
-    yield f
-    f.faults({})
-
-
-# --------------------------------------------------------------------------
-# fake LLM (an OpenAI-compatible chat completions API)
-
-@pytest.fixture(scope="session")
-def _fake_llm_session(base_dir):
-    f = FakeLLM(base_dir).start()
-    yield f
-    f.stop()
+    @pytest.fixture(name=name)
+    def per_test(request):
+        f = request.getfixturevalue(session_name)
+        if not f.running:
+            f.start()
+        f.reset()
+        yield f
+        f.faults({})
+    per_test.__doc__ = doc
+    return session, per_test
 
 
-@pytest.fixture
-def fake_llm(_fake_llm_session):
-    """The session's fake LLM: no script, requests, faults, the default key."""
-    f = _fake_llm_session
-    if not f.running:
-        f.start()
-    f.reset()
-    yield f
-    f.faults({})
+_fake_twilio_session, fake_twilio = _fake_fixtures(
+    FakeTwilio, "fake_twilio", "The session's fake Twilio, forgotten everything and without faults.")
+# an OpenAI-compatible chat completions API
+_fake_llm_session, fake_llm = _fake_fixtures(
+    FakeLLM, "fake_llm", "The session's fake LLM: no script, requests, faults, the default key.")
 
 
 # --------------------------------------------------------------------------
