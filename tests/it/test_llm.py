@@ -195,3 +195,19 @@ def test_killed_after_the_model_answered_it_is_not_asked_again(assistant_factory
     assert chat.say("note once please") == "Saved."
     assert len(fake_llm.completions()) == 2       # step 1's answer was reused after the kill
     assert chat.rows("notes") == ["once"]
+
+
+def test_the_deadline_reached_mid_loop_still_answers_once(llm_path):
+    """The model's first call ran; its second decision hangs past the
+    deadline: the rules planner finishes the turn with that call's result."""
+    path = llm_path(LLMTimeout=20000, TurnDeadline=3000)
+    path.expect_worker(r"ASST01602")
+    path.llm.script([{"tool_calls": [call("notes", action="add", text="halfway")]},
+                     {"hang_ms": 15000, "content": "too late"}])
+    chat = Chat(path)
+    t = time.monotonic()
+    reply = chat.say("note halfway please")
+    assert time.monotonic() - t < 4.5
+    assert reply.startswith(FALLBACK) and "Noted. You have 1 note;" in reply
+    path.assert_no_more(1, to=chat.phone, seconds=1.0)
+    assert chat.rows("notes") == ["halfway"]
