@@ -5,6 +5,9 @@ reads like an instruction stays a note; one person never sees another's
 notes or memories; a worker killed at every step boundary resumes from the
 journal without a second effect or a second reply."""
 
+import re
+import shutil
+
 import pytest
 
 from stack import new_phone
@@ -214,3 +217,37 @@ def test_killed_after_the_confirmed_step_runs_it_once(assistant_factory):
     assert chat.say("yes") == "Deleted all your notes (2)."
     path.assert_no_more(chat.seen, to=chat.phone, seconds=2.0)
     assert path.value("SELECT count(*) FROM events WHERE kind = 'notes_deleted'") == "1"
+
+
+VALGRIND = shutil.which("valgrind")
+
+
+def valgrind_wrapper(logs):
+    return (VALGRIND, "--trace-children=yes", "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--log-file=%s/vg.%%p.log" % logs)
+
+
+def assert_valgrind_clean(path, logs):
+    path.worker.stop(timeout=60)
+    reports = {p.name: p.read_text() for p in logs.glob("vg.*.log")}
+    assert len(reports) >= 3, "expected master, agent and scheduler reports: %s" % list(reports)
+    for name, text in reports.items():
+        assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
+        lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
+        assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
+
+
+@pytest.mark.skipif(not VALGRIND, reason="valgrind is not installed")
+def test_tools_are_valgrind_clean(assistant_factory, tmp_path):
+    """Every tool, a list, a confirmation and a refusal under memcheck."""
+    logs = tmp_path / "valgrind"
+    logs.mkdir()
+    path = assistant_factory(Workers=1, start_timeout=60, ClaimIdle=30000, wrapper=valgrind_wrapper(logs))
+    chat = Chat(path)
+    for body in ("note: milk", "my notes", "search notes for milk", "delete 1", "delete all my notes", "yes",
+                 "remember that my sister is Ana", "what do you know about my sister", "forget my sister",
+                 "call me Sam", "set my timezone to Europe/Berlin", "timezone Mars/Base", "what can you do"):
+        path.text(chat.phone, body)
+        chat.seen += 1
+        path.wait_replies(chat.seen, to=chat.phone, timeout=60)
+    assert_valgrind_clean(path, logs)

@@ -12,7 +12,7 @@ import pytest
 
 from harness.llm import API_KEY, MODEL
 from stack import new_phone, write_file
-from test_agent import Chat
+from test_agent import VALGRIND, Chat, assert_valgrind_clean, valgrind_wrapper
 
 FALLBACK = "(Simple mode: "
 
@@ -211,3 +211,24 @@ def test_the_deadline_reached_mid_loop_still_answers_once(llm_path):
     assert reply.startswith(FALLBACK) and "Noted. You have 1 note;" in reply
     path.assert_no_more(1, to=chat.phone, seconds=1.0)
     assert chat.rows("notes") == ["halfway"]
+
+
+@pytest.mark.skipif(not VALGRIND, reason="valgrind is not installed")
+def test_the_model_planner_is_valgrind_clean(llm_path, tmp_path):
+    """A tool loop, a malformed call, a failed model and the fallback under memcheck."""
+    logs = tmp_path / "valgrind"
+    logs.mkdir()
+    path = llm_path(Workers=1, start_timeout=60, ClaimIdle=30000, LLMTimeout=3000, TurnDeadline=20000,
+                    wrapper=valgrind_wrapper(logs))
+    path.expect_worker(r"ASST01602")
+    path.llm.script([{"tool_calls": [call("notes", action="add", text="a"), call("memory", action="list")]},
+                     {"content": "**Done** \u2014 ok"},
+                     {"tool_calls": [{"name": "notes", "arguments": "{broken"}]},
+                     {"content": "Fixed."},
+                     {"status": 500}, {"status": 500}, {"status": 500}, {"status": 500}])
+    chat = Chat(path)
+    for body in ("note a and list what you know", "again", "my notes"):
+        path.text(chat.phone, body)
+        chat.seen += 1
+        path.wait_replies(chat.seen, to=chat.phone, timeout=60)
+    assert_valgrind_clean(path, logs)
