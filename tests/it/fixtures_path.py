@@ -49,6 +49,7 @@ repository or beside it (harness.util; the admin next to the worker first).
 
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -82,6 +83,28 @@ def unknown_reply(body):
     that need a reply to carry their text use it."""
     quoted = body if len(body) <= QUOTE_MAX else body[:QUOTE_MAX] + "..."
     return 'Sorry, I didn\'t understand "%s". %s' % (quoted, CAPABILITIES)
+
+
+# ---- the worker under valgrind memcheck (tests that pass wrapper=) ----
+
+VALGRIND = shutil.which("valgrind")
+
+
+def valgrind_wrapper(logs):
+    """The worker's wrapper: memcheck on master and children, a report each in logs."""
+    return (VALGRIND, "--trace-children=yes", "--leak-check=full", "--errors-for-leak-kinds=definite",
+            "--log-file=%s/vg.%%p.log" % logs)
+
+
+def assert_valgrind_clean(path, logs):
+    """Stops the worker; every process's report: no errors, nothing definitely lost."""
+    path.worker.stop(timeout=60)
+    reports = {p.name: p.read_text() for p in logs.glob("vg.*.log")}
+    assert len(reports) >= 3, "expected master, agent and scheduler reports: %s" % list(reports)
+    for name, text in reports.items():
+        assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
+        lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
+        assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
 
 
 LONG_ASK = "what do you know about me"

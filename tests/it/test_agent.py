@@ -5,11 +5,9 @@ reads like an instruction stays a note; one person never sees another's
 notes or memories; a worker killed at every step boundary resumes from the
 journal without a second effect or a second reply."""
 
-import re
-import shutil
-
 import pytest
 
+from fixtures_path import VALGRIND, assert_valgrind_clean, valgrind_wrapper
 from stack import new_phone
 
 HELP_START = "Sorry, I didn't understand"
@@ -217,24 +215,6 @@ def test_killed_after_the_confirmed_step_runs_it_once(assistant_factory):
     assert chat.say("yes") == "Deleted all your notes (2)."
     path.assert_no_more(chat.seen, to=chat.phone, seconds=2.0)
     assert path.value("SELECT count(*) FROM events WHERE kind = 'notes_deleted'") == "1"
-
-
-VALGRIND = shutil.which("valgrind")
-
-
-def valgrind_wrapper(logs):
-    return (VALGRIND, "--trace-children=yes", "--leak-check=full", "--errors-for-leak-kinds=definite",
-            "--log-file=%s/vg.%%p.log" % logs)
-
-
-def assert_valgrind_clean(path, logs):
-    path.worker.stop(timeout=60)
-    reports = {p.name: p.read_text() for p in logs.glob("vg.*.log")}
-    assert len(reports) >= 3, "expected master, agent and scheduler reports: %s" % list(reports)
-    for name, text in reports.items():
-        assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
-        lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
-        assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
 
 
 @pytest.mark.skipif(not VALGRIND, reason="valgrind is not installed")

@@ -12,7 +12,8 @@ import pytest
 
 from harness.llm import API_KEY, MODEL
 from stack import new_phone, write_file
-from test_agent import VALGRIND, Chat, assert_valgrind_clean, valgrind_wrapper
+from fixtures_path import VALGRIND, assert_valgrind_clean, valgrind_wrapper
+from test_agent import Chat
 
 FALLBACK = "(Simple mode: "
 

@@ -8,7 +8,6 @@ Fixtures: fixtures_path.py (assistant, assistant_factory, fake_twilio)."""
 import hashlib
 import json
 import os
-import shutil
 import re
 import signal
 import subprocess
@@ -19,7 +18,8 @@ import pytest
 
 import fixtures_path
 import stack
-from fixtures_path import HELP_TEXT, LONG_ASK, TWILIO_FROM, seed_long_reply, unknown_reply
+from fixtures_path import (HELP_TEXT, LONG_ASK, TWILIO_FROM, VALGRIND, assert_valgrind_clean,
+                           seed_long_reply, unknown_reply, valgrind_wrapper)
 from fixtures_pg import PG_BINDIR
 from stack import ACCOUNT, TOKEN
 
@@ -783,18 +783,13 @@ def test_status_entry_not_stranded_by_a_two_stream_read(assistant_factory):
                      "consumers: %s" % (pending, a.rdb.xinfo_consumers("{asst}:status", "workers")))
 
 
-VALGRIND = shutil.which("valgrind")
-
-
 @pytest.mark.skipif(not VALGRIND, reason="valgrind is not installed")
 def test_worker_is_valgrind_clean(assistant_factory, tmp_path):
     """Master, agent and scheduler under memcheck through real turns,
     a duplicate, a STOP and a stop: no errors, nothing definitely lost."""
     logs = tmp_path / "valgrind"
     logs.mkdir()
-    a = assistant_factory(Workers=1, start_timeout=60, wrapper=(
-        VALGRIND, "--trace-children=yes", "--leak-check=full",
-        "--errors-for-leak-kinds=definite", "--log-file=%s/vg.%%p.log" % logs))
+    a = assistant_factory(Workers=1, start_timeout=60, wrapper=valgrind_wrapper(logs))
     me = phone()
     for i in range(3):
         a.text(me, "under valgrind %d" % i)
@@ -802,13 +797,7 @@ def test_worker_is_valgrind_clean(assistant_factory, tmp_path):
     a.wait_replies(3, to=me, timeout=60)
     a.text(me, "STOP")
     a.wait_drained()
-    a.worker.stop(timeout=60)
-    reports = {p.name: p.read_text() for p in logs.glob("vg.*.log")}
-    assert len(reports) >= 3, "expected master, agent and scheduler reports: %s" % list(reports)
-    for name, text in reports.items():
-        assert "ERROR SUMMARY: 0 errors" in text, "%s:\n%s" % (name, text[-3000:])
-        lost = re.findall(r"definitely lost: ([\d,]+) bytes", text)
-        assert all(n == "0" for n in lost), "%s:\n%s" % (name, text[-3000:])
+    assert_valgrind_clean(a, logs)
 
 
 def test_worker_refuses_an_old_schema(worker_factory, pg, redis_server):
