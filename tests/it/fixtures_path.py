@@ -121,7 +121,7 @@ def seed_long_reply(path, phone, facts=20):
     path.sql("INSERT INTO memories (user_id, body) SELECT %d, b "
              "FROM unnest(string_to_array(:'b', '|')) WITH ORDINALITY AS t(b, k) ORDER BY k"
              % int(uid), variables={"b": "|".join(bodies)})
-    return "What I know about you:\n%s\nText \"forget 2\" to remove one." % "\n".join(
+    return "What I know about you:\n%s\nText \"forget\" and a number to remove one." % "\n".join(
         "%d. %s" % (i + 1, b) for i, b in enumerate(bodies))
 
 

@@ -112,7 +112,7 @@ def test_memory_family_and_forget_deletes_the_text(chat):
     chat.say("Remember my dentist is Dr Who.")
     assert chat.say("what do you know about me") == (
         "What I know about you:\n1. my sister is Ana\n2. my dentist is Dr Who\n"
-        "Text \"forget 2\" to remove one.")
+        "Text \"forget\" and a number to remove one.")
     assert chat.say("what do you know about my sisters?") == 'What I know about "my sisters":\n1. my sister is Ana'
     assert chat.say("forget my sister") == "Forgotten: my sister is Ana"
     assert chat.rows("memories") == ["my dentist is Dr Who"]

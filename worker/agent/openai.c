@@ -52,7 +52,8 @@ static json_object *tool_result(apr_pool_t *p, const asst_step_t *s)
 
     json_object_object_add(msg, "role", json_object_new_string("tool"));
     json_object_object_add(msg, "tool_call_id", json_object_new_string(s->call_id ? s->call_id : ""));
-    json_object_object_add(msg, "content", json_object_new_string(s->ok ? text : apr_pstrcat(p, "error: ", text, NULL)));
+    json_object_object_add(msg, "content",
+                           json_object_new_string(s->ok ? text : apr_pstrcat(p, "error: ", text, NULL)));
     return msg;
 }
 

@@ -63,7 +63,8 @@ static void list(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *ou
     if (PQntuples(res) == 0)
         asst_tool_say(out, 1, "I don't know anything about you yet. Text \"remember that ...\" to tell me.");
     else
-        asst_tool_say(out, 1, apr_psprintf(ctx->p, "What I know about you:\n%s\nText \"forget 2\" to remove one.",
+        asst_tool_say(out, 1, apr_psprintf(ctx->p, "What I know about you:\n%s\n"
+                                           "Text \"forget\" and a number to remove one.",
                                            asst_tool_show_list(ctx, "memory", res, 1)));
     PQclear(res);
 }
