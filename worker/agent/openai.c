@@ -13,7 +13,6 @@
 #include "asst_sms_shape.h"
 #include "net/llm.h"
 #include "planner.h"
-#include "tools/registry.h"
 
 #define FALLBACK_NOTE "(Simple mode: %s.) "
 
@@ -76,31 +75,6 @@ static json_object *conversation(apr_pool_t *p, const asst_plan_input_t *in)
 
 /* ---- decisions ---- */
 
-static int rejected_before(const apr_array_header_t *journal)
-{
-    for (int i = 0; i < journal->nelts; i++)
-        if (APR_ARRAY_IDX(journal, i, asst_step_t).rejected)
-            return 1;
-    return 0;
-}
-
-/* 1 when a call would fail the registry's check. */
-static int any_invalid(apr_pool_t *p, const apr_array_header_t *calls)
-{
-    for (int i = 0; i < calls->nelts; i++) {
-        const asst_call_t *c = &APR_ARRAY_IDX(calls, i, asst_call_t);
-        const asst_tool_t *tool;
-        json_object *args;
-        const char *err;
-        int rv = asst_tools_check(p, c->name, c->arguments, &tool, &args, &err);
-        json_object_put(args);
-        if (rv != 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* why "" decides silently (the person was told already today). */
 static int fall_back(apr_pool_t *p, const asst_plan_input_t *in, const char *why, asst_step_t *out)
 {
     int rv = asst_planner_rules.decide(&asst_planner_rules, p, in, out);
@@ -137,10 +111,6 @@ static int decide(const asst_planner_t *self, apr_pool_t *p, const asst_plan_inp
         return fall_back(p, in, unavailable(&ans), out);
     }
     if (ans.calls && ans.calls->nelts > 0) {
-        if (rejected_before(in->journal) && any_invalid(p, ans.calls)) {
-            out->reply = "Sorry, I could not work out how to do that. Text \"what can you do\" for examples.";
-            return 0;
-        }
         out->calls = ans.calls;
         return 0;
     }

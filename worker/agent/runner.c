@@ -12,6 +12,11 @@
 #include "turn/reply.h"
 
 #define SORRY_PLANNER "Sorry, something went wrong on my side and I could not finish that. Please try again."
+#define SORRY_REFUSED "Sorry, I could not work out how to do that. Text \"what can you do\" for examples."
+
+/* A planner whose call the registry refused is told why and may try once
+ * more; a second refused decision ends the turn. */
+#define MAX_REFUSED_DECISIONS 2
 
 static void apology(asst_step_t *d, const char *text)
 {
@@ -90,6 +95,8 @@ static int decide(loop_t *l, asst_step_t *d)
     if (taken >= l->r->conf->max_steps)
         apology(d, apr_psprintf(l->r->p, "Sorry, that took more than %d steps, so I stopped. "
                                 "What is done is done; please ask again for the rest.", taken));
+    else if (asst_runner_refused_decisions(l->journal) >= MAX_REFUSED_DECISIONS)
+        apology(d, SORRY_REFUSED);
     else if (taken > 0 || !asst_confirm_decide(l->r->p, l->r->body, &l->state, d))
         return ask_planner(l, d);
     return 0;

@@ -45,6 +45,20 @@ const asst_call_t *asst_runner_next_call(const apr_array_header_t *journal, cons
     return NULL;
 }
 
+int asst_runner_refused_decisions(const apr_array_header_t *journal)
+{
+    int n = 0, counted = 0;
+
+    for (int i = 0; i < journal->nelts; i++) {
+        const asst_step_t *s = &APR_ARRAY_IDX(journal, i, asst_step_t);
+        if (s->kind == ASST_STEP_DECISION)
+            counted = 0;
+        else if (s->rejected && !counted)
+            n += counted = 1;
+    }
+    return n;
+}
+
 int asst_runner_asked_confirmation(const apr_array_header_t *journal)
 {
     for (int i = 0; i < journal->nelts; i++)
