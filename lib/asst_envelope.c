@@ -6,18 +6,11 @@
 
 #include "asst_envelope.h"
 #include "asst_form.h"
+#include "asst_json.h"
 
 apr_int64_t asst_now_ms(void)
 {
     return (apr_int64_t)(apr_time_now() / 1000);
-}
-
-static const char *get_string(apr_pool_t *p, json_object *obj, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return apr_pstrdup(p, json_object_get_string(v));
 }
 
 static void decode_media(apr_pool_t *p, json_object *root, asst_envelope_t *env)
@@ -30,8 +23,8 @@ static void decode_media(apr_pool_t *p, json_object *root, asst_envelope_t *env)
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         json_object *m = json_object_array_get_idx(arr, i);
         asst_media_t *media = apr_array_push(env->media);
-        media->url = get_string(p, m, "url");
-        media->type = get_string(p, m, "type");
+        media->url = asst_json_str(p, m, "url");
+        media->type = asst_json_str(p, m, "type");
     }
 }
 
@@ -85,15 +78,15 @@ static int decode_fields(apr_pool_t *p, json_object *root, asst_envelope_t *env,
         *err = apr_psprintf(p, "unknown envelope version %d", env->v);
         return -1;
     }
-    env->sid = get_string(p, root, "sid");
-    env->account = get_string(p, root, "account");
+    env->sid = asst_json_str(p, root, "sid");
+    env->account = asst_json_str(p, root, "account");
     if (!env->sid || !*env->sid || !env->account) {
         *err = "envelope lacks sid or account";
         return -1;
     }
-    env->from = get_string(p, root, "from");
-    env->to = get_string(p, root, "to");
-    env->body = get_string(p, root, "body");
+    env->from = asst_json_str(p, root, "from");
+    env->to = asst_json_str(p, root, "to");
+    env->body = asst_json_str(p, root, "body");
     env->num_media = json_object_object_get_ex(root, "num_media", &v) ? json_object_get_int(v) : 0;
     env->received_ms = json_object_object_get_ex(root, "received_ms", &v) ? json_object_get_int64(v) : 0;
     decode_media(p, root, env);

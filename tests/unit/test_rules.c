@@ -355,7 +355,7 @@ START_TEST(long_texts_stay_linear_enough)
         t = stpcpy(t, " to");
     asst_rules_parse(pool, text, NULL, &call);
     ck_assert_ptr_null(call.tool);
-    strcpy(t, " my");
+    memcpy(t, " my", sizeof(" my"));
     asst_rules_parse(pool, text, NULL, &call);
     ck_assert_ptr_null(call.tool);
 }

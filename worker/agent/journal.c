@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <json-c/json.h>
 
+#include "asst_json.h"
 #include "journal.h"
 
 static void add_string(json_object *o, const char *key, const char *value)
@@ -65,15 +66,6 @@ static const char *encode(apr_pool_t *p, const asst_step_t *s)
     return text;
 }
 
-static const char *get_string(apr_pool_t *p, json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return apr_pstrdup(p, json_object_get_string(v));
-}
-
 static int get_bool(json_object *o, const char *key)
 {
     json_object *v;
@@ -92,9 +84,9 @@ static apr_array_header_t *decode_calls(apr_pool_t *p, json_object *o)
     for (size_t i = 0; i < json_object_array_length(array); i++) {
         json_object *c = json_object_array_get_idx(array, i);
         asst_call_t *call = apr_array_push(calls);
-        call->id = get_string(p, c, "id");
-        call->name = get_string(p, c, "name");
-        call->arguments = get_string(p, c, "arguments");
+        call->id = asst_json_str(p, c, "id");
+        call->name = asst_json_str(p, c, "name");
+        call->arguments = asst_json_str(p, c, "arguments");
         call->untrusted = get_bool(c, "untrusted");
     }
     return calls;
@@ -108,14 +100,14 @@ static void decode(apr_pool_t *p, const char *kind, const char *data, asst_step_
     if (!o)
         return;
     if (s->kind == ASST_STEP_DECISION) {
-        s->reply = get_string(p, o, "reply");
+        s->reply = asst_json_str(p, o, "reply");
         s->calls = decode_calls(p, o);
-        s->source = get_string(p, o, "source");
+        s->source = asst_json_str(p, o, "source");
     } else {
-        s->call_id = get_string(p, o, "call_id");
-        s->name = get_string(p, o, "name");
+        s->call_id = asst_json_str(p, o, "call_id");
+        s->name = asst_json_str(p, o, "name");
         s->ok = get_bool(o, "ok");
-        s->text = get_string(p, o, "text");
+        s->text = asst_json_str(p, o, "text");
         s->asks_confirmation = get_bool(o, "asks_confirmation");
         s->rejected = get_bool(o, "rejected");
     }

@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 
+#include "asst_json.h"
 #include "asst_log.h"
 #include "llm.h"
 
@@ -70,15 +71,6 @@ static const char *request_body(apr_pool_t *p, const asst_llm_conf_t *conf, json
                         (int)strlen(head) - 1, head, tools_json, conf->max_tokens, conf->temperature);
 }
 
-static const char *string_at(apr_pool_t *p, json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return apr_pstrdup(p, json_object_get_string(v));
-}
-
 static long long_at(json_object *o, const char *key)
 {
     json_object *v;
@@ -96,9 +88,9 @@ static int parse_calls(apr_pool_t *p, json_object *array, asst_llm_answer_t *out
 
         if (!json_object_object_get_ex(tc, "function", &fn))
             return -1;
-        call->id = string_at(p, tc, "id");
-        call->name = string_at(p, fn, "name");
-        call->arguments = string_at(p, fn, "arguments");
+        call->id = asst_json_str(p, tc, "id");
+        call->name = asst_json_str(p, fn, "name");
+        call->arguments = asst_json_str(p, fn, "arguments");
         if (!call->id)
             call->id = apr_psprintf(p, "call_%" APR_SIZE_T_FMT, i);   /* some local servers send none */
         if (!call->name)
@@ -119,7 +111,7 @@ void asst_llm_parse(apr_pool_t *p, const char *body, asst_llm_answer_t *out)
         json_object_put(o);
         return;
     }
-    out->content = string_at(p, message, "content");
+    out->content = asst_json_str(p, message, "content");
     if (json_object_object_get_ex(message, "tool_calls", &calls) && json_object_is_type(calls, json_type_array)
         && parse_calls(p, calls, out) != 0) {
         json_object_put(o);

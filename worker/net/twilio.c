@@ -118,15 +118,6 @@ static apr_array_header_t *message_form(apr_pool_t *p, const asst_twilio_conf_t 
 
 /* ---- the reply ---- */
 
-const char *asst_twilio_json_str(apr_pool_t *p, json_object *obj, const char *key)
-{
-    json_object *v;
-
-    if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return apr_pstrdup(p, json_object_get_string(v));
-}
-
 static int json_int(json_object *obj, const char *key)
 {
     json_object *v;
@@ -176,13 +167,13 @@ void asst_twilio_classify(apr_pool_t *p, const asst_http_response_t *http,
     res->http_status = http->status;
     res->retry_after_ms = http->retry_after_ms;
     if (res->outcome == ASST_TWILIO_SENT) {
-        res->sid = asst_twilio_json_str(p, reply, "sid");
-        res->status = asst_twilio_json_str(p, reply, "status");
+        res->sid = asst_json_str(p, reply, "sid");
+        res->status = asst_json_str(p, reply, "status");
     }
     else {
         res->error_code = json_int(reply, "code");
-        res->error_message = asst_twilio_json_str(p, reply, "message");
-        res->more_info = asst_twilio_json_str(p, reply, "more_info");
+        res->error_message = asst_json_str(p, reply, "message");
+        res->more_info = asst_json_str(p, reply, "more_info");
     }
     if (!res->error_message && http->result != ASST_HTTP_OK)
         res->error_message = http->error;

@@ -39,17 +39,17 @@ static const char *first_page_url(asst_twilio_t *tw, apr_pool_t *p, const char *
 /* next_page_uri is a path on the API host. */
 static const char *next_page_url(asst_twilio_t *tw, apr_pool_t *p, json_object *page)
 {
-    const char *next = asst_twilio_json_str(p, page, "next_page_uri");
+    const char *next = asst_json_str(p, page, "next_page_uri");
 
     return next && *next ? apr_pstrcat(p, tw->conf.api_base, next, NULL) : NULL;
 }
 
 static int ours(asst_twilio_t *tw, apr_pool_t *p, json_object *m, const search_t *s)
 {
-    const char *direction = asst_twilio_json_str(p, m, "direction");
-    const char *to = asst_twilio_json_str(p, m, "to");
-    const char *body = asst_twilio_json_str(p, m, "body");
-    const char *service = asst_twilio_json_str(p, m, "messaging_service_sid");
+    const char *direction = asst_json_str(p, m, "direction");
+    const char *to = asst_json_str(p, m, "to");
+    const char *body = asst_json_str(p, m, "body");
+    const char *service = asst_json_str(p, m, "messaging_service_sid");
 
     if (!direction || strncmp(direction, "outbound", 8) != 0)
         return 0;
@@ -66,7 +66,7 @@ static void take_page(asst_twilio_t *tw, apr_pool_t *p, json_object *page, searc
         return;
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         json_object *m = json_object_array_get_idx(list, i);
-        const char *created = asst_twilio_json_str(p, m, "date_created");
+        const char *created = asst_json_str(p, m, "date_created");
         apr_time_t when = created ? apr_date_parse_rfc(created) : APR_DATE_BAD;
         asst_twilio_logged_t *hit;
 
@@ -77,8 +77,8 @@ static void take_page(asst_twilio_t *tw, apr_pool_t *p, json_object *page, searc
         if (!ours(tw, p, m, s))
             continue;
         hit = apr_array_push(s->found);
-        hit->sid = asst_twilio_json_str(p, m, "sid");
-        hit->status = asst_twilio_json_str(p, m, "status");
+        hit->sid = asst_json_str(p, m, "sid");
+        hit->status = asst_json_str(p, m, "status");
         hit->created = when;
     }
 }

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "asst_json.h"
 #include "twilio.h"
 
 /* Shared by the files of the Twilio client (sending, looking up). */
@@ -14,9 +15,6 @@ struct asst_twilio {
 
 /* Appends name=value to a form (an array of asst_param_t). */
 void asst_twilio_add_param(apr_array_header_t *form, const char *name, const char *value);
-
-/* obj[key] copied into p when it is a string, else NULL. */
-const char *asst_twilio_json_str(apr_pool_t *p, json_object *obj, const char *key);
 
 /* The response body as a JSON object (json_object_put it), or NULL. */
 json_object *asst_twilio_parse_json(const asst_http_response_t *http);
