@@ -111,17 +111,22 @@ def test_a_broken_model_falls_back_to_rules(llm_path, fault):
 
 
 def test_an_open_circuit_asks_nobody(llm_path):
+    """A model down opens the circuit after about 11 requests (a few
+    turns, each retrying within its deadline); then nobody is asked."""
     path = llm_path(LLMTimeout=1000, TurnDeadline=3000, Workers=1)
-    path.expect_worker(r"ASST01602")
-    path.llm.script([{"status": 503}] * 50)
+    path.expect_worker(r"ASST01602", r"ASST03003")
+    path.llm.script([{"status": 503}] * 100)
     chat = Chat(path)
-    chat.say("note: a")
-    chat.say("note: b")
-    asked = len(path.llm.completions())
-    reply = chat.say("note: c")
-    assert reply.startswith(FALLBACK + "the model is unavailable")
-    assert len(path.llm.completions()) == asked, "an open circuit still called the model"
-    assert chat.rows("notes") == ["a", "b", "c"]
+    for i in range(10):
+        asked = len(path.llm.completions())
+        reply = chat.say("note: %d" % i)
+        assert reply.startswith(FALLBACK + "the model is unavailable")
+        if len(path.llm.completions()) == asked:
+            break
+    else:
+        pytest.fail("the model was asked on every turn: %d requests" % len(path.llm.completions()))
+    assert 10 <= asked <= 14, "the circuit opened after %d requests" % asked
+    assert chat.rows("notes") == ["%d" % n for n in range(i + 1)]
 
 
 def test_the_deadline_bounds_a_hanging_model(llm_path):

@@ -131,20 +131,10 @@ def test_long_reply_in_ordered_parts(assistant):
 # --------------------------------------------------------------------------
 # crashes and restarts
 
-def _backend_to_child(a):
-    """{PostgreSQL backend pid: worker child pid} from the ASST02002 log lines."""
-    out = {}
-    rx = re.compile(r"\[pid (\d+)\] ASST0200[23]: connected to PostgreSQL.*pid (\d+)\)")
-    for ln in a.worker.log_lines():
-        m = rx.search(ln)
-        if m:
-            out[int(m.group(2))] = int(m.group(1))
-    return out
-
-
 class LockHolder:
-    """A psql session holding the per-sender turn lock the worker takes right
-    after BEGIN: pg_advisory_xact_lock(1, hashtext(<E.164 from>))."""
+    """A psql session holding the per-sender turn lock the worker takes
+    before intake: pg_advisory_xact_lock(1, hashtext(<E.164 from>)). An
+    agent child does not wait for it: it keeps the entry and tries again."""
 
     def __init__(self, a, phone):
         self.a = a
@@ -165,21 +155,18 @@ class LockHolder:
             variables={"p": self.phone}) == "1", 10), "psql did not take the lock"
         return self
 
-    def waiters(self, n=1, timeout=10):
-        """Backend pids waiting for the lock, once there are at least n."""
+    def holders(self, n=1, timeout=10):
+        """Pids of the agent children holding this person's texts, once at
+        least n are held: their entries pending in {asst}:in while the
+        turns keep trying the lock (with TurnsInFlight 1 such a child reads
+        nothing else)."""
         def enough():
-            rows = self._waiting()
+            rows = self.a.rdb.xpending_range("{asst}:in", "workers", "-", "+", 100)
             return rows if len(rows) >= n else None
         rows = stack.wait_for(enough, timeout)
-        assert rows, "fewer than %d turns wait on the lock of %s\n%s" % (
-            n, self.phone, self.a.worker_log_tail())
-        return rows
-
-    def _waiting(self):
-        return [int(r[0]) for r in self.a.sql(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND classid = 1 AND objsubid = 2 AND objid = hashtext(:'p')::oid",
-            variables={"p": self.phone})]
+        assert rows, "fewer than %d texts of %s are held\n%s" % (n, self.phone, self.a.worker_log_tail())
+        names = [r["consumer"].decode() if isinstance(r["consumer"], bytes) else r["consumer"] for r in rows]
+        return [int(name.rsplit(":", 1)[1]) for name in names]      # consumers are host:pid
 
     def release(self):
         if self.proc and self.proc.poll() is None:
@@ -200,11 +187,9 @@ def test_kill_agent_mid_turn_answered_once(assistant):
     with LockHolder(a, me) as lock:
         agents_before = a.agents()
         sid = a.text(me, "survive the crash")
-        [backend] = lock.waiters(1)
-        app = a.value("SELECT application_name FROM pg_stat_activity WHERE pid = %d" % backend)
-        assert app == "assistant-worker"
-        child = _backend_to_child(a).get(backend)
-        victims = [child] if child in agents_before else agents_before
+        [child] = lock.holders(1)
+        assert child in agents_before
+        victims = [child]
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
         assert stack.wait_for(lambda: not any(stack.pid_alive(p) for p in victims), 5)
@@ -230,7 +215,7 @@ def test_redis_restart_loses_nothing(assistant_factory, redis_factory):
     spooled while Redis was down."""
     redis = redis_factory(extra_args=["--appendonly", "yes", "--appendfsync", "always"])
     assert redis.client().config_get("appendonly")["appendonly"] == "yes"
-    a = assistant_factory(redis=redis)
+    a = assistant_factory(redis=redis, TurnsInFlight=1)
     a.apache.expect(REDIS_ERR)
     a.expect_worker(r"(?i)redis|connect|refused|reset|EOF")
     me = phone()
@@ -243,7 +228,7 @@ def test_redis_restart_loses_nothing(assistant_factory, redis_factory):
     with LockHolder(a, me) as lock:
         for i in range(5):
             send("before %d" % i)
-        lock.waiters(2)                    # both agents stuck in a turn, 3 entries unread
+        lock.holders(2)                    # both agents stuck in a turn, 3 entries unread
         assert a.rdb.xlen("{asst}:in") == 5
         redis.stop()
         for i in range(3):
@@ -759,7 +744,7 @@ def test_status_entry_not_stranded_by_a_two_stream_read(assistant_factory):
     entry PER STREAM. When both have new entries, the agent must process
     (or not take) both: the status entry must not sit in its pending list
     until another agent reclaims it ClaimIdle (default 60 s) later."""
-    a = assistant_factory(ClaimIdle=60000)
+    a = assistant_factory(ClaimIdle=60000, TurnsInFlight=1)
     first, busy, other = phone(), phone(), phone()
     a.text(first, "hello")
     [rep] = a.wait_replies(1, to=first)
@@ -769,7 +754,7 @@ def test_status_entry_not_stranded_by_a_two_stream_read(assistant_factory):
     with LockHolder(a, busy) as lock:
         a.text(busy, "one")
         a.text(busy, "two")
-        lock.waiters(2)                        # both agents inside a turn
+        lock.holders(2)                        # both agents inside a turn
         a.text(other, "queued behind")          # -> {asst}:in
         r, _ = a.webhook.status(rep["sid"], "read", from_=TWILIO_FROM, to=first)
         stack.assert_twiml_ok(r)                # -> {asst}:status

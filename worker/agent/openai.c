@@ -90,34 +90,56 @@ static const char *unavailable(const asst_llm_answer_t *ans)
     return ans->outcome == ASST_LLM_MALFORMED ? "the model's answer was unreadable" : "the model is unavailable";
 }
 
+/* The model's answer, turned into a decision. */
+static int from_answer(apr_pool_t *p, const asst_plan_input_t *in, const asst_llm_answer_t *ans, asst_step_t *out)
+{
+    out->prompt_tokens = ans->prompt_tokens;
+    out->completion_tokens = ans->completion_tokens;
+    if (ans->outcome != ASST_LLM_OK) {
+        asst_log(ASST_LOG_WARN, "ASST01602: the model did not answer (%s after %d attempts): the rules "
+                 "planner decides", ans->error ? ans->error : "?", ans->attempts);
+        return fall_back(p, in, unavailable(ans), out);
+    }
+    if (ans->calls && ans->calls->nelts > 0) {
+        out->calls = ans->calls;
+        return 0;
+    }
+    if (!ans->content || !*ans->content)
+        return fall_back(p, in, "the model's answer was empty", out);
+    out->reply = asst_sms_plain(p, ans->content);
+    return 0;
+}
+
+static void answered(void *baton, asst_llm_answer_t *ans)
+{
+    asst_plan_async_t *async = baton;
+
+    async->answer = ans;
+    async->wake(async->baton);
+}
+
 static int decide(const asst_planner_t *self, apr_pool_t *p, const asst_plan_input_t *in, asst_step_t *out)
 {
     const openai_t *o = (const openai_t *)self;
     asst_llm_answer_t ans;
     json_object *messages;
 
+    if (in->async && in->async->answer) {    /* what we asked before the wait */
+        ans = *(asst_llm_answer_t *)in->async->answer;
+        in->async->answer = NULL;
+        return from_answer(p, in, &ans, out);
+    }
     if (in->use_rules)
         return fall_back(p, in, in->use_rules, out);
     if (asst_llm_state(o->llm) == ASST_BREAKER_OPEN)
         return fall_back(p, in, "the model is unavailable", out);
     messages = conversation(p, in);
-    asst_llm_chat(o->llm, p, messages, in->tools_json, in->deadline_ms, &ans);
+    if (in->async)
+        asst_llm_start(o->llm, in->async->multi, p, messages, in->tools_json, in->deadline_ms, answered, in->async);
+    else
+        asst_llm_chat(o->llm, p, messages, in->tools_json, in->deadline_ms, &ans);
     json_object_put(messages);
-    out->prompt_tokens = ans.prompt_tokens;
-    out->completion_tokens = ans.completion_tokens;
-    if (ans.outcome != ASST_LLM_OK) {
-        asst_log(ASST_LOG_WARN, "ASST01602: the model did not answer (%s after %d attempts): the rules "
-                 "planner decides", ans.error ? ans.error : "?", ans.attempts);
-        return fall_back(p, in, unavailable(&ans), out);
-    }
-    if (ans.calls && ans.calls->nelts > 0) {
-        out->calls = ans.calls;
-        return 0;
-    }
-    if (!ans.content || !*ans.content)
-        return fall_back(p, in, "the model's answer was empty", out);
-    out->reply = asst_sms_plain(p, ans.content);
-    return 0;
+    return in->async ? ASST_PLAN_WAIT : from_answer(p, in, &ans, out);
 }
 
 const asst_planner_t *asst_planner_openai(apr_pool_t *p, const asst_worker_conf_t *conf)

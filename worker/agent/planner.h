@@ -43,6 +43,20 @@ typedef struct {
     int rejected;                /* the call failed the registry's check (tools/registry.h) */
 } asst_step_t;
 
+/* A planner that waits on the network need not block the process: when
+ * the runner offers this, decide may start its request on `multi` and
+ * return ASST_PLAN_WAIT. Once the answer is in `answer`, wake(baton) runs
+ * (from the process's event loop); the runner then calls decide again
+ * with the same input, and the planner decides from the answer. */
+#define ASST_PLAN_WAIT 1
+
+typedef struct {
+    struct asst_http_multi *multi;   /* net/http.h */
+    void (*wake)(void *baton);
+    void *baton;
+    void *answer;                /* the planner's own, from WAIT to the next decide */
+} asst_plan_async_t;
+
 typedef struct {
     long long user_id;
     const char *user_name;       /* may be NULL */
@@ -55,6 +69,7 @@ typedef struct {
     apr_int64_t deadline_ms;     /* decide by then (asst_clock_monotonic_ms) */
     const char *use_rules;       /* non-NULL: a model planner must not ask its model
                                   * (why, for the reply: the person's daily budget) */
+    asst_plan_async_t *async;    /* NULL: decide before returning */
 } asst_plan_input_t;
 
 typedef struct asst_planner asst_planner_t;
@@ -63,8 +78,9 @@ struct asst_planner {
     int wants_context;           /* the runner builds in->context for it */
     int uses_model;              /* it spends model tokens: LLMDailyTokens applies */
     /* Fills *out (reply, or calls) with a decision; 0, or -1 when it could
-     * not decide (the runner ends the turn with an apology). May take
-     * seconds (a network call): no transaction is open meanwhile. */
+     * not decide (the runner ends the turn with an apology), or
+     * ASST_PLAN_WAIT (only with in->async). May take seconds (a network
+     * call): no transaction is open meanwhile. */
     int (*decide)(const asst_planner_t *self, apr_pool_t *p, const asst_plan_input_t *in,
                   asst_step_t *out);
 };

@@ -55,13 +55,13 @@ static int load_context(loop_t *l, asst_plan_input_t *in)
     return 0;
 }
 
-/* 0, or -1 when the database failed. */
+/* 0, ASST_RUN_WAIT, or -1 when the database failed. */
 static int ask_planner(loop_t *l, asst_step_t *d)
 {
     asst_run_t *r = l->r;
     asst_plan_input_t in = { apr_atoi64(r->user_id), r->user_name, r->timezone, r->body,
                              l->state.last_list_kind, l->journal, NULL, asst_tools_openai_json(),
-                             l->deadline_ms - DEADLINE_RESERVE_MS, NULL };
+                             l->deadline_ms - DEADLINE_RESERVE_MS, NULL, r->async };
     int rv;
 
     if (!l->budget_read && asst_runner_read_budget(l) != 0)
@@ -72,6 +72,8 @@ static int ask_planner(loop_t *l, asst_step_t *d)
     if (r->planner->wants_context && !in.use_rules && load_context(l, &in) != 0)
         return -1;
     rv = r->planner->decide(r->planner, r->p, &in, d);
+    if (rv == ASST_PLAN_WAIT && r->async)
+        return ASST_RUN_WAIT;
     if (rv != 0) {
         asst_log(ASST_LOG_WARN, "ASST01252: planner %s could not decide step %d of turn %s", r->planner->name,
                  d->n, r->turn_id);
@@ -84,7 +86,7 @@ static int ask_planner(loop_t *l, asst_step_t *d)
     return 0;
 }
 
-/* 0, or -1 when the database failed. */
+/* 0, ASST_RUN_WAIT, or -1 when the database failed. */
 static int decide(loop_t *l, asst_step_t *d)
 {
     int taken = asst_runner_decisions_taken(l->journal);
@@ -151,32 +153,44 @@ static int load(loop_t *l)
     return asst_tx_finish(&tx) == ASST_DB_OK ? 0 : -1;
 }
 
+/* The loop of a turn starting here, or of one waiting for its planner. */
+static loop_t *loop_of(asst_run_t *r)
+{
+    loop_t *l = r->loop;
+
+    if (l)
+        return l;
+    l = apr_pcalloc(r->p, sizeof(*l));
+    l->r = r;
+    if (load(l) != 0)
+        return NULL;
+    return r->loop = l;
+}
+
 int asst_runner_run(asst_run_t *r)
 {
-    loop_t l;
+    loop_t *l = loop_of(r);
 
-    memset(&l, 0, sizeof(l));
-    l.r = r;
-
-    if (load(&l) != 0)
+    if (!l)
         return -1;
     for (;;) {
-        const asst_step_t *last = asst_runner_last_decision(l.journal);
-        const asst_call_t *call = asst_runner_next_call(l.journal, last);
+        const asst_step_t *last = asst_runner_last_decision(l->journal);
+        const asst_call_t *call = asst_runner_next_call(l->journal, last);
         asst_step_t d;
+        int rv;
 
         if (last && last->reply)
             return 0;    /* finished before: nothing left to do */
         if (call) {
-            if (asst_runner_run_call(&l, last, call, 0) != 0)
+            if (asst_runner_run_call(l, last, call, 0) != 0)
                 return -1;
             continue;
         }
-        if (decide(&l, &d) != 0)
-            return -1;
+        if ((rv = decide(l, &d)) != 0)
+            return rv;
         if (d.reply)
-            return finish(&l, &d);
-        if (asst_runner_run_call(&l, &d, &APR_ARRAY_IDX(d.calls, 0, asst_call_t), 1) != 0)
+            return finish(l, &d);
+        if (asst_runner_run_call(l, &d, &APR_ARRAY_IDX(d.calls, 0, asst_call_t), 1) != 0)
             return -1;
     }
 }

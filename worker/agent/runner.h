@@ -40,10 +40,17 @@ typedef struct {
     apr_array_header_t *outbox_ids;   /* of long long: the reply's rows, to deliver after */
     const asst_agent_state_t *state;  /* a new turn: the state intake read; NULL: resumed,
                                        * the runner reads state and journal itself */
+    asst_plan_async_t *async;         /* NULL: the planner decides before returning */
+    struct asst_runner_loop *loop;    /* the runner's: where a waiting turn stands */
 } asst_run_t;
 
+/* The planner is waiting (only with run->async): call asst_runner_run
+ * again with the same run, and p, after async->wake. */
+#define ASST_RUN_WAIT 1
+
 /* 0 when the turn is done; -1 when the database failed (logged by the
- * caller from asst_db_error): the entry is retried and resumes here. */
+ * caller from asst_db_error): the entry is retried and resumes here; or
+ * ASST_RUN_WAIT. */
 int asst_runner_run(asst_run_t *run);
 
 #endif

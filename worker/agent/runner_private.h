@@ -15,7 +15,7 @@
  * gives up at the deadline. */
 #define DEADLINE_RESERVE_MS 1500
 
-typedef struct {
+typedef struct asst_runner_loop {
     asst_run_t *r;
     apr_array_header_t *journal;     /* of asst_step_t */
     asst_agent_state_t state;

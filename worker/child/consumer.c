@@ -26,6 +26,8 @@ struct asst_consumer {
     apr_pool_t *backlog_pool;
     apr_array_header_t *backlog;      /* of asst_entry_t */
     int backlog_next;
+    redisContext *reading;            /* an XREADGROUP sent, its answer not read yet */
+    apr_time_t read_due;              /* by when it must have answered */
 };
 
 asst_consumer_t *asst_consumer_create(apr_pool_t *p, const asst_consumer_conf_t *conf,
@@ -38,12 +40,6 @@ asst_consumer_t *asst_consumer_create(apr_pool_t *p, const asst_consumer_conf_t 
     apr_pool_create(&c->backlog_pool, p);
     c->backlog = apr_array_make(c->backlog_pool, 2, sizeof(asst_entry_t));
     return c;
-}
-
-static struct timeval ms_tv(long ms)
-{
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    return tv;
 }
 
 static int is_error(const redisReply *r, const char *prefix)
@@ -185,30 +181,41 @@ static int keep_entries(asst_consumer_t *c, apr_pool_t *p, const redisReply *r, 
     return take_backlog(c, p, e);
 }
 
-static int read_new(asst_consumer_t *c, redisContext *rc, apr_pool_t *p, asst_entry_t *e, int block_ms)
+/* XREADGROUP ... BLOCK block_ms, COUNT 1 per stream. */
+static int read_args(const asst_consumer_t *c, char *block, size_t len, int block_ms, const char **argv)
 {
-    char block[24];
-    const char *argv[16] = { "XREADGROUP", "GROUP", ASST_GROUP, c->conf.consumer, "COUNT", "1",
-                             "BLOCK", block, "STREAMS" };
-    int argc = 9, found = 0;
-    redisReply *r;
+    int argc = 0;
 
-    snprintf(block, sizeof(block), "%d", block_ms);
+    snprintf(block, len, "%d", block_ms);
+    argv[argc++] = "XREADGROUP";
+    argv[argc++] = "GROUP";
+    argv[argc++] = ASST_GROUP;
+    argv[argc++] = c->conf.consumer;
+    argv[argc++] = "COUNT";
+    argv[argc++] = "1";
+    argv[argc++] = "BLOCK";
+    argv[argc++] = block;
+    argv[argc++] = "STREAMS";
     for (int i = 0; i < c->conf.nstreams; i++)
         argv[argc++] = c->conf.streams[i];
     for (int i = 0; i < c->conf.nstreams; i++)
         argv[argc++] = ">";
-    redisSetTimeout(rc, ms_tv(block_ms + c->conf.timeout_ms));
-    r = redisCommandArgv(rc, argc, argv, NULL);
-    redisSetTimeout(rc, ms_tv(c->conf.timeout_ms));
-    if (!r)
+    return argc;
+}
+
+/* Sends the read and flushes it, without waiting for the answer. */
+static int send_read(asst_consumer_t *c, redisContext *rc, int block_ms)
+{
+    char block[24];
+    const char *argv[16];
+    int argc = read_args(c, block, sizeof(block), block_ms, argv), done = 0;
+
+    if (redisAppendCommandArgv(rc, argc, argv, NULL) != REDIS_OK)
         return -1;
-    if (r->type == REDIS_REPLY_ARRAY)
-        found = keep_entries(c, p, r, e);
-    else if (is_error(r, "NOGROUP"))
-        c->groups_ready = 0;
-    freeReplyObject(r);
-    return found;
+    while (!done)
+        if (redisBufferWrite(rc, &done) != REDIS_OK)
+            return -1;
+    return 0;
 }
 
 static apr_interval_time_t prune_every(const asst_consumer_t *c)
@@ -230,7 +237,7 @@ static int prune(asst_consumer_t *c, redisContext *rc)
     return 0;
 }
 
-int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int block_ms)
+int asst_consumer_take(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e)
 {
     const char *err = NULL;
     redisContext *rc;
@@ -238,6 +245,8 @@ int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int b
 
     if (take_backlog(c, p, e))
         return 1;
+    if (apr_time_now() < c->next_reclaim && c->groups_ready)
+        return 0;
     if (!(rc = asst_redis_acquire(c->redis, &err)))
         return -1;
     if (!c->groups_ready && ensure_groups(c, rc) != 0)
@@ -248,10 +257,57 @@ int asst_consumer_next(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e, int b
         if (rv == 0)
             rv = prune(c, rc);
     }
-    if (rv == 0)
-        rv = read_new(c, rc, p, e, block_ms);
     asst_redis_release(c->redis, rc, rv < 0);
     return rv;
+}
+
+int asst_consumer_read_begin(asst_consumer_t *c, int block_ms)
+{
+    const char *err = NULL;
+
+    if (c->reading)
+        return c->reading->fd;
+    if (!(c->reading = asst_redis_acquire(c->redis, &err)))
+        return -1;
+    if (send_read(c, c->reading, block_ms) != 0) {
+        asst_redis_release(c->redis, c->reading, 1);
+        c->reading = NULL;
+        return -1;
+    }
+    c->read_due = apr_time_now() + apr_time_from_msec(block_ms + c->conf.timeout_ms);
+    return c->reading->fd;
+}
+
+int asst_consumer_reading(const asst_consumer_t *c)
+{
+    return c->reading != NULL;
+}
+
+int asst_consumer_read_end(asst_consumer_t *c, apr_pool_t *p, asst_entry_t *e)
+{
+    redisContext *rc = c->reading;
+    redisReply *r = NULL;
+    int found = 0;
+
+    if (!rc)
+        return 0;
+    c->reading = NULL;
+    if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r) {
+        asst_redis_release(c->redis, rc, 1);    /* unanswered: the connection is unusable */
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_ARRAY)
+        found = keep_entries(c, p, r, e);
+    else if (is_error(r, "NOGROUP"))
+        c->groups_ready = 0;
+    freeReplyObject(r);
+    asst_redis_release(c->redis, rc, 0);
+    return found;
+}
+
+int asst_consumer_read_overdue(const asst_consumer_t *c)
+{
+    return c->reading && apr_time_now() > c->read_due;
 }
 
 /* Sends every command, then reads every reply: one round trip. */

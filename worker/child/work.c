@@ -2,32 +2,53 @@
 
 #include <apr_strings.h>
 
-#include "asst_envelope.h"
 #include "asst_log.h"
 #include "outbox/status.h"
 #include "work.h"
 
-asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char *json, int is_status,
-                                      apr_array_header_t *outbox_ids, const char **reject)
+void asst_work_item_init(asst_work_t *w, apr_pool_t *p, const char *json, int is_status, asst_work_item_t *item)
 {
-    asst_envelope_t env;
-    asst_turn_t turn = { w->conf, w->planner, outbox_ids, NULL };
+    const char *err = NULL;
+
+    memset(item, 0, sizeof(*item));
+    item->is_status = is_status;
+    item->turn.conf = w->conf;
+    item->turn.planner = w->planner;
+    item->turn.outbox_ids = apr_array_make(p, 2, sizeof(long long));
+    if (!json)
+        item->reject = "entry has no env field";
+    else if (asst_envelope_decode(p, json, &item->env, &err) != 0)
+        item->reject = err;
+}
+
+asst_turn_status_t asst_work_item_run(asst_work_t *w, apr_pool_t *p, asst_work_item_t *item)
+{
     const char *err = NULL;
     asst_turn_status_t st;
 
-    *reject = NULL;
-    if (!json) {
-        *reject = "entry has no env field";
+    if (item->reject)
         return ASST_TURN_DONE;
-    }
-    if (asst_envelope_decode(p, json, &env, &err) != 0) {
-        *reject = err;
-        return ASST_TURN_DONE;
-    }
-    st = is_status ? asst_status_apply(w->db, p, &env, &err) : asst_turn_run(w->db, p, &env, &turn);
+    if (item->is_status)
+        st = asst_status_apply(w->db, p, &item->env, &err);
+    else
+        st = asst_turn_run(w->db, p, &item->env, &item->turn);
     if (st == ASST_TURN_RETRY)
         asst_log(ASST_LOG_WARN, "ASST01005: %s %s not processed, will retry: %s",
-                 is_status ? "status callback for" : "message", env.sid, is_status ? err : turn.error);
+                 item->is_status ? "status callback for" : "message", item->env.sid,
+                 item->is_status ? err : item->turn.error);
+    return st;
+}
+
+asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char *json, int is_status,
+                                      apr_array_header_t *outbox_ids, const char **reject)
+{
+    asst_work_item_t item;
+    asst_turn_status_t st;
+
+    asst_work_item_init(w, p, json, is_status, &item);
+    item.turn.outbox_ids = outbox_ids;
+    st = asst_work_item_run(w, p, &item);
+    *reject = item.reject;
     return st;
 }
 
@@ -37,27 +58,25 @@ void asst_work_deliver(asst_work_t *w, apr_pool_t *p, const apr_array_header_t *
         asst_outbox_deliver(w->outbox, p, APR_ARRAY_IDX(outbox_ids, i, long long));
 }
 
-asst_turn_status_t asst_work_entry(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e)
+void asst_work_item_end(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e, asst_work_item_t *item,
+                        asst_turn_status_t st)
 {
-    apr_array_header_t *ids = apr_array_make(p, 2, sizeof(long long));
-    int is_status = strcmp(e->stream, w->conf->status_stream) == 0;
-    const char *reject;
-    asst_turn_status_t st = asst_work_envelope(w, p, e->env, is_status, ids, &reject);
-
-    if (st == ASST_TURN_RETRY)
-        return st;
     if (st == ASST_TURN_DEFER) {
         asst_log(ASST_LOG_DEBUG, "ASST01007: %s %s deferred: comes back after ClaimIdle", e->stream, e->id);
-        return st;
+        return;
     }
-    if (reject) {
-        asst_consumer_dead(w->consumer, e, reject);
-        return ASST_TURN_DONE;
+    if (item->reject) {
+        asst_consumer_dead(w->consumer, e, item->reject);
+        return;
     }
     /* Committed: a failed ack only means a redelivery the turn ignores. */
     if (asst_consumer_ack(w->consumer, e) != 0)
         asst_log(ASST_LOG_WARN, "ASST01006: committed %s %s but could not ack it; it will be "
                  "redelivered and dropped as a duplicate", e->stream, e->id);
-    asst_work_deliver(w, p, ids);
-    return st;
+    asst_work_deliver(w, p, item->turn.outbox_ids);
+}
+
+int asst_work_is_status(const asst_work_t *w, const asst_entry_t *e)
+{
+    return strcmp(e->stream, w->conf->status_stream) == 0;
 }

@@ -5,6 +5,7 @@
 #include <apr_tables.h>
 
 #include "agent/planner.h"
+#include "asst_envelope.h"
 #include "asst_redis.h"
 #include "consumer.h"
 #include "db/db.h"
@@ -26,20 +27,40 @@ struct asst_work {
     asst_consumer_t *consumer;      /* roles that consume the streams only */
 };
 
-/* One envelope, from the stream or the spool: decoded and run as a turn
- * (or a status update). *reject is set, and DONE returned, when it can
- * never be processed (bad JSON, unknown version). Rows to deliver after
- * the caller has acknowledged the envelope are added to outbox_ids. */
+/* One envelope from the stream or the spool, from decoding to its end. */
+typedef struct {
+    int is_status;                 /* a status callback, not a text */
+    asst_envelope_t env;
+    const char *reject;            /* set when it can never be processed (bad JSON,
+                                    * unknown version): why */
+    asst_turn_t turn;              /* its outbox_ids: rows to deliver after the ack */
+} asst_work_item_t;
+
+/* Decodes json into item (strings in p); a failure sets item->reject. */
+void asst_work_item_init(asst_work_t *w, apr_pool_t *p, const char *json, int is_status, asst_work_item_t *item);
+
+/* Runs it as a turn (or a status update), or goes on with a turn that
+ * WAITed: call again with the same item and p. A rejected item is DONE. */
+asst_turn_status_t asst_work_item_run(asst_work_t *w, apr_pool_t *p, asst_work_item_t *item);
+
+/* The stream entry e an item came from, after asst_work_item_run said st
+ * (not RETRY, WAIT or BUSY): a rejected entry goes to the dead-letter
+ * stream; a committed one is acknowledged (XACK+XDEL), then its rows are
+ * delivered; a DEFERred one is left pending, unacknowledged: XAUTOCLAIM
+ * brings it back after ClaimIdle (and dead-letters it after
+ * MaxDeliveries). */
+void asst_work_item_end(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e, asst_work_item_t *item,
+                        asst_turn_status_t st);
+
+/* A whole envelope at once (the spool): asst_work_item_init + _run with
+ * the turn waiting for everything; *reject as item->reject. */
 asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char *json, int is_status,
                                       apr_array_header_t *outbox_ids, const char **reject);
 
-/* One stream entry start to finish: turn, XACK+XDEL, delivery; a rejected
- * entry goes to the dead-letter stream. RETRY: keep it and try again.
- * DEFER: left pending, unacknowledged: XAUTOCLAIM brings it back after
- * ClaimIdle (and dead-letters it after MaxDeliveries). */
-asst_turn_status_t asst_work_entry(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e);
-
 /* Delivers the rows a turn queued. */
 void asst_work_deliver(asst_work_t *w, apr_pool_t *p, const apr_array_header_t *outbox_ids);
+
+/* e comes from the status callbacks' stream. */
+int asst_work_is_status(const asst_work_t *w, const asst_entry_t *e);
 
 #endif

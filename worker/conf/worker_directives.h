@@ -52,6 +52,9 @@
     X(User, STRING, user, NULL, NULL, "name", "User to run as when started as root.")      \
     X(LogFile, PATH, log_file, NULL, NULL, "path", "Log file; stderr when unset.")         \
     X(LogLevel, ENUM, log_level, "info", "error|warn|info|debug", "level", "Least severe level logged.") \
+    X(TurnsInFlight, POSITIVE, turns_in_flight, "64", "1..1024", "n",                      \
+      "Turns one agent child drives at once: while a model thinks about one, the child "    \
+      "works on others. Each holds no database connection while it waits.")               \
     X(MaxTurnsPerChild, INT, max_turns_per_child, "0", NULL, "n",                          \
       "Retire an agent child after n turns (0 = never).")                                  \
     X(ShutdownTimeout, POSITIVE, shutdown_timeout, "10", NULL, "seconds",                  \

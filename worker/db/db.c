@@ -108,6 +108,7 @@ static void dial_succeeded(asst_db_t *db, PGconn *conn)
                  PQserverVersion(conn), PQbackendPID(conn));
     PQsetNoticeProcessor(conn, notice_to_log, db);
     db->conn = conn;
+    db->generation++;
     db->failures = 0;
     db->delay = db->backoff_min;
     db->in_tx = 0;
@@ -133,6 +134,11 @@ PGconn *asst_db_conn(asst_db_t *db, const char **err)
     }
     dial_succeeded(db, conn);
     return conn;
+}
+
+unsigned long asst_db_generation(const asst_db_t *db)
+{
+    return db->generation;
 }
 
 apr_interval_time_t asst_db_retry_in(asst_db_t *db)

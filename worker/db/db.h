@@ -39,6 +39,10 @@ void asst_db_set_backoff(asst_db_t *db, apr_interval_time_t min, apr_interval_ti
  * asst_db_check(). */
 PGconn *asst_db_conn(asst_db_t *db, const char **err);
 
+/* Counts the connections made: session state (advisory locks, LISTEN) taken
+ * under one value was lost when it changed. */
+unsigned long asst_db_generation(const asst_db_t *db);
+
 /* How long until asst_db_conn() may dial again; 0 when connected or now. */
 apr_interval_time_t asst_db_retry_in(asst_db_t *db);
 

@@ -15,6 +15,7 @@ struct asst_db {
     apr_interval_time_t delay;      /* wait after the next failed dial */
     apr_time_t next_dial;           /* no dial before this */
     unsigned failures;              /* failed dials since the last success */
+    unsigned long generation;       /* connections made: session state lives per connection */
     int in_tx;                      /* the last statement left a transaction open */
     int tx_lost;                    /* the connection broke inside a transaction */
     char sqlstate[6];

@@ -13,28 +13,12 @@
 #include "asst_backoff.h"
 #include "asst_form.h"
 #include "asst_log.h"
-#include "http.h"
+#include "http_private.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_RESPONSE (64 * 1024)
 #define MAX_BACKOFF_MS ((apr_int64_t)1 << 31)
-
-struct asst_http_client {
-    asst_http_conf_t conf;
-    CURL *curl;
-    asst_breaker_t breaker;
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-/* What the curl callbacks collect for one request. */
-typedef struct {
-    apr_pool_t *p;
-    char *buf;
-    apr_size_t len, cap, max;
-    int truncated;
-    const char *retry_after;
-} sink_t;
 
 apr_int64_t asst_clock_monotonic_ms(void *baton)
 {
@@ -175,7 +159,7 @@ static apr_status_t client_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static int global_init(void)
+int asst_http_global_init(void)
 {
     static int done;
 
@@ -216,7 +200,7 @@ asst_http_client_t *asst_http_client_create(apr_pool_t *p, const asst_http_conf_
     c->conf = *conf;
     apply_defaults(&c->conf);
     c->conf.name = apr_pstrdup(p, c->conf.name);
-    if (global_init() != 0 || (c->curl = curl_easy_init()) == NULL) {
+    if (asst_http_global_init() != 0 || (c->curl = curl_easy_init()) == NULL) {
         asst_log(ASST_LOG_ERR, "ASST03007: %s: cannot create a curl handle", c->conf.name);
         return NULL;
     }
@@ -236,14 +220,14 @@ asst_breaker_state_t asst_http_breaker_state(asst_http_client_t *c)
     return c->breaker.state;
 }
 
-static apr_int64_t now_ms(asst_http_client_t *c)
+apr_int64_t asst_http_now_ms(asst_http_client_t *c)
 {
     return c->conf.clock(c->conf.clock_baton);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    sink_t *s = userdata;
+    asst_http_exchange_t *s = userdata;
     apr_size_t n = size * nmemb, keep = n;
 
     if (s->len + keep > s->max) {
@@ -275,7 +259,7 @@ static int header_is(const char *line, size_t len, const char *name)
 
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
-    sink_t *s = userdata;
+    asst_http_exchange_t *s = userdata;
     size_t n = size * nmemb, start, end;
 
     if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
@@ -326,11 +310,14 @@ static void set_method(CURL *curl, const char *method, const char *body, apr_siz
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 }
 
-static void set_options(asst_http_client_t *c, const asst_http_request_t *req,
-                        struct curl_slist *headers, sink_t *sink)
+static long request_timeout_ms(const asst_http_client_t *c, const asst_http_request_t *req)
 {
-    CURL *curl = c->curl;
+    return req->timeout_ms > 0 && req->timeout_ms < c->conf.timeout_ms ? req->timeout_ms : c->conf.timeout_ms;
+}
 
+static void set_options(asst_http_client_t *c, CURL *curl, const asst_http_request_t *req,
+                        asst_http_exchange_t *x)
+{
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -339,15 +326,14 @@ static void set_options(asst_http_client_t *c, const asst_http_request_t *req,
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->conf.connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 && req->timeout_ms < c->conf.timeout_ms
-                                                   ? req->timeout_ms : c->conf.timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request_timeout_ms(c, req));
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "mod_assistant-worker");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, sink);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, x);
     if (req->user) {
         curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(curl, CURLOPT_USERNAME, req->user);
@@ -426,45 +412,58 @@ static void log_outcome(asst_http_client_t *c, const asst_http_request_t *req,
                  c->conf.name, req->method, req->url, (unsigned long)c->conf.max_response);
 }
 
-static void perform(asst_http_client_t *c, apr_pool_t *p, const asst_http_request_t *req,
-                    asst_http_response_t *res)
+void asst_http_prepare(asst_http_client_t *c, CURL *curl, apr_pool_t *p, const asst_http_request_t *req,
+                       asst_http_exchange_t *x, char *errbuf)
 {
-    sink_t sink = { p, NULL, 0, 0, c->conf.max_response, 0, NULL };
     const char *body = NULL;
     apr_size_t body_len = 0;
-    struct curl_slist *headers = build_headers(req, &body, &body_len, p);
-    apr_int64_t started = now_ms(c);
-    CURLcode rc;
-    long status = 0;
 
-    c->errbuf[0] = '\0';
-    set_options(c, req, headers, &sink);
-    set_method(c->curl, req->method, body, body_len);
-    rc = curl_easy_perform(c->curl);
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    res->result = classify_curl(rc);
-    res->status = res->result == ASST_HTTP_OK ? (int)status : 0;
-    res->body = sink.buf ? sink.buf : "";
-    if (sink.buf)
-        sink.buf[sink.len] = '\0';
-    res->body_len = sink.len;
-    res->truncated = sink.truncated;
-    res->retry_after_ms = asst_http_parse_retry_after(sink.retry_after, apr_time_now());
-    res->error = rc == CURLE_OK ? NULL
-               : apr_pstrdup(p, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-    res->elapsed_ms = now_ms(c) - started;
-    curl_easy_reset(c->curl);   /* forget the password; connections stay */
-    curl_slist_free_all(headers);
+    memset(x, 0, sizeof(*x));
+    x->p = p;
+    x->max = c->conf.max_response;
+    x->errbuf = errbuf;
+    x->errbuf[0] = '\0';
+    x->headers = build_headers(req, &body, &body_len, p);
+    set_options(c, curl, req, x);
+    set_method(curl, req->method, body, body_len);
+    x->started_ms = asst_http_now_ms(c);
 }
 
-/* 1 when req may go now; otherwise res says why not. */
-static int may_send(asst_http_client_t *c, const asst_http_request_t *req, asst_http_response_t *res)
+void asst_http_fill(asst_http_client_t *c, CURL *curl, asst_http_exchange_t *x, CURLcode rc,
+                    asst_http_response_t *res)
+{
+    long status = 0;
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    res->result = classify_curl(rc);
+    res->status = res->result == ASST_HTTP_OK ? (int)status : 0;
+    res->body = x->buf ? x->buf : "";
+    if (x->buf)
+        x->buf[x->len] = '\0';
+    res->body_len = x->len;
+    res->truncated = x->truncated;
+    res->retry_after_ms = asst_http_parse_retry_after(x->retry_after, apr_time_now());
+    res->error = rc == CURLE_OK ? NULL
+               : apr_pstrdup(x->p, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+    res->elapsed_ms = asst_http_now_ms(c) - x->started_ms;
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+}
+
+void asst_http_response_init(asst_http_response_t *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->body = "";
+    res->retry_after_ms = -1;
+}
+
+int asst_http_may_send(asst_http_client_t *c, const asst_http_request_t *req, asst_http_response_t *res)
 {
     asst_breaker_state_t before = c->breaker.state;
 
-    if (!asst_breaker_allow(&c->breaker, now_ms(c))) {
+    if (!asst_breaker_allow(&c->breaker, asst_http_now_ms(c))) {
         res->result = ASST_HTTP_CIRCUIT_OPEN;
-        res->retry_after_ms = asst_breaker_wait_ms(&c->breaker, now_ms(c));
+        res->retry_after_ms = asst_breaker_wait_ms(&c->breaker, asst_http_now_ms(c));
         res->error = "nothing sent";
         asst_log(ASST_LOG_DEBUG, "ASST03008: %s: circuit open, %s %s not sent",
                  c->conf.name, req->method, req->url);
@@ -476,23 +475,36 @@ static int may_send(asst_http_client_t *c, const asst_http_request_t *req, asst_
     return 1;
 }
 
+void asst_http_settle(asst_http_client_t *c, const asst_http_request_t *req, asst_http_response_t *res)
+{
+    asst_breaker_state_t before = c->breaker.state, after;
+    asst_breaker_outcome_t outcome = asst_http_breaker_outcome(res);
+
+    log_outcome(c, req, res);
+    wait_after_429(res);
+    after = asst_breaker_record(&c->breaker, outcome, asst_http_now_ms(c));
+    note_breaker(c, before, after);
+}
+
+static void perform(asst_http_client_t *c, apr_pool_t *p, const asst_http_request_t *req,
+                    asst_http_response_t *res)
+{
+    asst_http_exchange_t x;
+    CURLcode rc;
+
+    asst_http_prepare(c, c->curl, p, req, &x, c->errbuf);
+    rc = curl_easy_perform(c->curl);
+    asst_http_fill(c, c->curl, &x, rc, res);
+    curl_easy_reset(c->curl);   /* forget the password; connections stay */
+}
+
 asst_http_result_t asst_http_request(asst_http_client_t *c, apr_pool_t *p,
                                      const asst_http_request_t *req, asst_http_response_t *res)
 {
-    asst_breaker_state_t before, after;
-    asst_breaker_outcome_t outcome;
-
-    memset(res, 0, sizeof(*res));
-    res->body = "";
-    res->retry_after_ms = -1;
-    if (!may_send(c, req, res))
+    asst_http_response_init(res);
+    if (!asst_http_may_send(c, req, res))
         return res->result;
-    before = c->breaker.state;
     perform(c, p, req, res);
-    log_outcome(c, req, res);
-    outcome = asst_http_breaker_outcome(res);
-    wait_after_429(res);
-    after = asst_breaker_record(&c->breaker, outcome, now_ms(c));
-    note_breaker(c, before, after);
+    asst_http_settle(c, req, res);
     return res->result;
 }

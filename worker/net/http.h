@@ -10,8 +10,11 @@
 /* The one outbound HTTP client (libcurl). One client per provider, used by
  * one thread at a time: it keeps a curl easy handle so connections are
  * reused, applies connect and total timeouts, bounds the response it keeps,
- * parses Retry-After, and owns the provider's circuit breaker. Secrets (the password, Authorization headers) are never
- * logged; URLs are. */
+ * parses Retry-After, and owns the provider's circuit breaker. Requests go
+ * one at a time (asst_http_request, blocking) or many at once on a multi
+ * handle (asst_http_start, http_multi.c); both are set up, read, logged and
+ * counted by the breaker the same way. Secrets (the password,
+ * Authorization headers) are never logged; URLs are. */
 
 /* Milliseconds on a monotonic clock; injectable so tests control time. */
 typedef apr_int64_t asst_clock_fn(void *baton);
@@ -100,6 +103,54 @@ asst_http_client_t *asst_http_client_create(apr_pool_t *p, const asst_http_conf_
  * always filled. */
 asst_http_result_t asst_http_request(asst_http_client_t *c, apr_pool_t *p,
                                      const asst_http_request_t *req, asst_http_response_t *res);
+
+/* ---- many requests at once ---- */
+
+typedef struct asst_http_multi asst_http_multi_t;
+
+/* Called once per request started with asst_http_start, from inside
+ * asst_http_multi_run (never from asst_http_start itself). res lives in the
+ * pool given to asst_http_start. */
+typedef void asst_http_done_fn(void *baton, asst_http_response_t *res);
+
+/* A set of concurrent requests on one libcurl multi handle (connections
+ * reused across them), plus requests waiting for a later start time.
+ * Released with p. One per process, used by one thread. NULL (logged) when
+ * libcurl cannot make a multi handle. */
+asst_http_multi_t *asst_http_multi_create(apr_pool_t *p);
+
+/* Queues req on m to start at start_ms (asst_clock_monotonic_ms scale; 0 or
+ * a past time: as soon as m runs). When it starts, c's breaker is asked,
+ * exactly as asst_http_request does; if it says no, done gets
+ * ASST_HTTP_CIRCUIT_OPEN with nothing sent. The outcome is recorded in c's
+ * breaker and logged exactly as for asst_http_request. req (and every
+ * string it points to) must stay valid until done runs; res is allocated
+ * in p. */
+void asst_http_start(asst_http_client_t *c, asst_http_multi_t *m, apr_pool_t *p,
+                     const asst_http_request_t *req, apr_int64_t start_ms,
+                     asst_http_done_fn *done, void *baton);
+
+typedef void asst_http_timer_fn(void *baton);
+
+/* Queues a timer on m: fn(baton) is called once, from inside
+ * asst_http_multi_run, when at_ms has come (0: the next run). It counts in
+ * asst_http_multi_pending like a request. For a call that ends without a
+ * request (no time left) yet must answer from the loop, as one with a
+ * request does, never from inside its own start function. */
+void asst_http_multi_at(asst_http_multi_t *m, apr_int64_t at_ms, asst_http_timer_fn *fn, void *baton);
+
+/* Waits at most timeout_ms (0: do not wait) for progress on m's transfers,
+ * for the next queued start time, or for extra_fd (-1: none) to become
+ * readable (curl_multi_poll with extra_fds); then starts what is due,
+ * moves data and calls done for every finished request. Returns 1 when
+ * extra_fd is readable (or hung up: a read would not block), 0 otherwise,
+ * -1 on a poll failure (logged; transfers still move). A signal (EINTR)
+ * just returns early with 0. Not to be called from a done or timer
+ * callback. */
+int asst_http_multi_run(asst_http_multi_t *m, int extra_fd, long timeout_ms);
+
+/* Requests (and timers) queued or in flight on m. */
+int asst_http_multi_pending(const asst_http_multi_t *m);
 
 /* 1 when res is worth retrying: a transport failure, an open circuit, 429
  * or 5xx. Other 4xx are permanent. */

@@ -48,9 +48,23 @@ asst_llm_t *asst_llm_create(apr_pool_t *p, const asst_llm_conf_t *conf);
 
 /* Asks for the next message after messages (a JSON array), offering
  * tools_json (the registry's array), giving up at deadline_ms
- * (asst_clock_monotonic_ms()). */
+ * (asst_clock_monotonic_ms()). Blocks: asst_llm_start on a multi handle of
+ * the llm's own, run until the answer is in. */
 void asst_llm_chat(asst_llm_t *llm, apr_pool_t *p, json_object *messages, const char *tools_json,
                    apr_int64_t deadline_ms, asst_llm_answer_t *out);
+
+typedef void asst_llm_done_fn(void *baton, asst_llm_answer_t *ans);
+
+/* asst_llm_chat without blocking: the request goes on m; retries (same
+ * policy as asst_llm_chat: timeouts, 429 Retry-After, 5xx, connection
+ * errors, backoff, nothing new with less than MIN_USEFUL_MS left before
+ * deadline_ms) are queued on m with their start time; done gets the answer
+ * (allocated in p) from inside asst_http_multi_run(m), exactly once, even
+ * when there was no time left for a first attempt (then attempts is 0).
+ * messages is read before this returns (the body is built at once); the
+ * caller may put it. p must live until done runs. */
+void asst_llm_start(asst_llm_t *llm, asst_http_multi_t *m, apr_pool_t *p, json_object *messages,
+                    const char *tools_json, apr_int64_t deadline_ms, asst_llm_done_fn *done, void *baton);
 
 /* The breaker's view of the provider: CLOSED, OPEN or HALF_OPEN. */
 asst_breaker_state_t asst_llm_state(asst_llm_t *llm);

@@ -159,23 +159,55 @@ static asst_db_rc_t intake(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, cons
     return asst_tx_finish(&tx);
 }
 
-static int run_agent(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, const asst_envelope_t *env,
-                     const intake_result_t *in)
-{
-    asst_run_t run = { db, p, turn->conf, turn->planner, in->u.id, in->u.phone, in->u.name, in->u.timezone,
-                       in->turn_id, in->inbound_id, env->body ? env->body : "", turn->outbox_ids,
-                       in->fresh ? &in->state : NULL };
+/* A turn waiting for its planner: what it resumes with. Its lock lives
+ * on the connection it was taken on (generation). */
+struct asst_turn_waiting {
+    asst_run_t run;
+    unsigned long generation;
+};
 
-    return asst_runner_run(&run);
+static asst_run_t *agent_run(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, const asst_envelope_t *env,
+                             const intake_result_t *in)
+{
+    asst_run_t *run = apr_pcalloc(p, sizeof(*run));
+
+    run->db = db;
+    run->p = p;
+    run->conf = turn->conf;
+    run->planner = turn->planner;
+    run->user_id = in->u.id;
+    run->phone = in->u.phone;
+    run->user_name = in->u.name;
+    run->timezone = in->u.timezone;
+    run->turn_id = in->turn_id;
+    run->inbound_id = in->inbound_id;
+    run->body = env->body ? env->body : "";
+    run->outbox_ids = turn->outbox_ids;
+    run->state = in->fresh ? apr_pmemdup(p, &in->state, sizeof(in->state)) : NULL;
+    run->async = turn->async;
+    return run;
 }
 
 /* Turns of one person never interleave: a session-level advisory lock on
  * their number, held from intake to reply. It dies with the connection,
- * so a killed process never leaves it behind. */
-static asst_db_rc_t lock_person(asst_db_t *db, const char *phone, int take)
+ * so a killed process never leaves it behind. Without async it is waited
+ * for; with async a lock held elsewhere is BUSY at once. */
+static asst_turn_status_t lock_person(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, const char *phone)
 {
-    return asst_db_exec(db, NULL, take ? "SELECT pg_advisory_lock(1, hashtext($1))"
-                                       : "SELECT pg_advisory_unlock(1, hashtext($1))", ASST_DB_ARGS(phone));
+    asst_db_rc_t rc;
+    const char *got;
+
+    if (!turn->async)
+        rc = asst_db_exec(db, NULL, "SELECT pg_advisory_lock(1, hashtext($1))", ASST_DB_ARGS(phone));
+    else if ((got = asst_db_value(db, p, &rc, "SELECT pg_try_advisory_lock(1, hashtext($1))",
+                                  ASST_DB_ARGS(phone))) && strcmp(got, "f") == 0)
+        return ASST_TURN_BUSY;
+    return rc == ASST_DB_OK ? ASST_TURN_DONE : ASST_TURN_RETRY;
+}
+
+static void unlock_person(asst_db_t *db, const char *phone)
+{
+    asst_db_exec(db, NULL, "SELECT pg_advisory_unlock(1, hashtext($1))", ASST_DB_ARGS(phone));
 }
 
 static asst_turn_status_t retry(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn)
@@ -185,20 +217,59 @@ static asst_turn_status_t retry(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn)
     return ASST_TURN_RETRY;
 }
 
+/* Runs the agent; a turn whose planner is thinking keeps its lock and is
+ * parked in turn->waiting. */
+static asst_turn_status_t run_agent(asst_db_t *db, apr_pool_t *p, asst_turn_t *turn, asst_run_t *run)
+{
+    int rv = asst_runner_run(run);
+
+    if (rv == ASST_RUN_WAIT) {
+        if (!turn->waiting) {
+            turn->waiting = apr_pcalloc(p, sizeof(*turn->waiting));
+            turn->waiting->run = *run;
+            turn->waiting->generation = asst_db_generation(db);
+        }
+        return ASST_TURN_WAIT;
+    }
+    turn->waiting = NULL;
+    return rv == 0 ? ASST_TURN_DONE : retry(db, p, turn);
+}
+
+/* After WAIT. A connection lost meanwhile took the lock with it: the
+ * entry starts again from intake, which resumes the turn's journal. */
+static asst_turn_status_t resume(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env, asst_turn_t *turn)
+{
+    asst_turn_status_t st;
+
+    if (asst_db_generation(db) != turn->waiting->generation) {
+        turn->waiting = NULL;
+        turn->error = "the database connection was lost while the planner was thinking";
+        apr_array_clear(turn->outbox_ids);
+        return ASST_TURN_RETRY;
+    }
+    st = run_agent(db, p, turn, &turn->waiting->run);
+    if (st != ASST_TURN_WAIT)
+        unlock_person(db, env->from);
+    return st;
+}
+
 asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env, asst_turn_t *turn)
 {
-    asst_turn_status_t st = ASST_TURN_DONE;
+    asst_turn_status_t st;
     intake_result_t in;
     intake_t what;
 
-    if (lock_person(db, env->from, 1) != ASST_DB_OK)
-        return retry(db, p, turn);
+    if (turn->waiting)
+        return resume(db, p, env, turn);
+    if ((st = lock_person(db, p, turn, env->from)) != ASST_TURN_DONE)
+        return st == ASST_TURN_RETRY ? retry(db, p, turn) : st;
     if (intake(db, p, turn, env, &in, &what) != ASST_DB_OK)
         st = retry(db, p, turn);
     else if (what == INTAKE_DUPLICATE)
         st = ASST_TURN_DUPLICATE;
-    else if (what == INTAKE_AGENT && run_agent(db, p, turn, env, &in) != 0)
-        st = retry(db, p, turn);
-    lock_person(db, env->from, 0);
+    else if (what == INTAKE_AGENT)
+        st = run_agent(db, p, turn, agent_run(db, p, turn, env, &in));
+    if (st != ASST_TURN_WAIT)
+        unlock_person(db, env->from);
     return st;
 }

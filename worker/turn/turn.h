@@ -24,6 +24,10 @@ typedef enum {
     ASST_TURN_RETRY,         /* database unavailable or failed: keep the entry */
     ASST_TURN_DEFER,         /* not ready yet (a status callback for a sid not yet
                               * recorded): leave it pending, it comes back later */
+    ASST_TURN_WAIT,          /* (async) the planner is thinking: run it again after
+                              * async->wake; the person's lock stays held */
+    ASST_TURN_BUSY,          /* (async) another process holds the person's lock:
+                              * nothing was done; try again shortly */
 } asst_turn_status_t;
 
 typedef struct {
@@ -31,8 +35,15 @@ typedef struct {
     const asst_planner_t *planner;
     apr_array_header_t *outbox_ids;   /* of long long: rows to deliver after commit */
     const char *error;                /* on RETRY */
+    /* NULL: the turn runs to its end, waiting for the person's lock and
+     * the planner. Set: neither is waited for (BUSY, WAIT), so that one
+     * process drives many turns at once (child/inflight.h). */
+    asst_plan_async_t *async;
+    struct asst_turn_waiting *waiting;   /* the turn's own, while it WAITs */
 } asst_turn_t;
 
+/* Runs the turn for env, or resumes it after WAIT: call it again with the
+ * same turn and p. */
 asst_turn_status_t asst_turn_run(asst_db_t *db, apr_pool_t *p, const asst_envelope_t *env,
                                  asst_turn_t *turn);
 
