@@ -238,3 +238,14 @@ def test_the_model_planner_is_valgrind_clean(llm_path, tmp_path):
         chat.seen += 1
         path.wait_replies(chat.seen, to=chat.phone, timeout=60)
     assert_valgrind_clean(path, logs)
+
+
+def test_reasoning_model_options(llm_path):
+    """OpenAI's reasoning models refuse max_tokens and any temperature but
+    their own: LLMMaxTokensField and LLMTemperature default say so."""
+    path = llm_path(LLMMaxTokensField="max_completion_tokens", LLMTemperature="default", LLMMaxTokens=3000)
+    path.llm.script([{"content": "Hi."}])
+    assert Chat(path).say("hello") == "Hi."
+    [req] = path.llm.completions()
+    assert req["max_completion_tokens"] == 3000
+    assert "max_tokens" not in req and "temperature" not in req

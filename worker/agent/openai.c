@@ -153,7 +153,8 @@ const asst_planner_t *asst_planner_openai(apr_pool_t *p, const asst_worker_conf_
     lc.model = conf->llm_model;
     lc.timeout_ms = conf->llm_timeout;
     lc.max_tokens = conf->llm_max_tokens;
-    lc.temperature = conf->llm_temperature;
+    lc.max_tokens_field = asst_worker_conf_choice(p, conf, "LLMMaxTokensField");
+    lc.temperature = strcmp(conf->llm_temperature, "default") == 0 ? NULL : conf->llm_temperature;
     if (!lc.base_url || !lc.model || !(o->llm = asst_llm_create(p, &lc)))
         return NULL;
     o->base.name = "openai";

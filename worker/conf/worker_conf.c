@@ -48,9 +48,10 @@ static const char *llm_check(apr_pool_t *p, const asst_worker_conf_t *c, const i
 {
     char *end = NULL;
     double t = strtod(c->llm_temperature, &end);
+    int none = strcmp(c->llm_temperature, "default") == 0;
 
-    if (end == c->llm_temperature || *end || t < 0 || t > 2)
-        return apr_psprintf(p, "%s:%d: LLMTemperature must be a number from 0 to 2", c->path,
+    if (!none && (end == c->llm_temperature || *end || t < 0 || t > 2))
+        return apr_psprintf(p, "%s:%d: LLMTemperature must be a number from 0 to 2, or default", c->path,
                             lines[DEF_LLMTemperature]);
     if (asst_worker_conf_planner_is(c, "openai") && (!c->llm_base_url || !c->llm_model))
         return apr_psprintf(p, "%s:%d: Planner openai needs LLMBaseURL and LLMModel", c->path,
@@ -95,9 +96,17 @@ static const char *nth_choice(apr_pool_t *p, const char *choices, int index)
     return bar ? apr_pstrndup(p, start, (apr_size_t)(bar - start)) : start;
 }
 
+const char *asst_worker_conf_choice(apr_pool_t *p, const asst_worker_conf_t *c, const char *directive)
+{
+    for (int i = 0; i < NDEFS; i++)
+        if (defs[i].kind == ASST_CONF_ENUM && strcmp(defs[i].name, directive) == 0)
+            return nth_choice(p, defs[i].choices, *(const int *)((const char *)c + defs[i].offset));
+    return NULL;
+}
+
 const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c)
 {
-    return nth_choice(p, defs[DEF_Planner].choices, c->planner);
+    return asst_worker_conf_choice(p, c, "Planner");
 }
 
 int asst_worker_conf_planner_is(const asst_worker_conf_t *c, const char *name)

@@ -30,6 +30,8 @@ typedef struct {
  * *err ("file:line: message") when it is unusable; nothing is half-applied. */
 asst_worker_conf_t *asst_worker_conf_load(apr_pool_t *p, const char *path, const char **err);
 
+/* The name an ENUM directive chose ("max_tokens"); NULL for another kind. */
+const char *asst_worker_conf_choice(apr_pool_t *p, const asst_worker_conf_t *c, const char *directive);
 /* The name the Planner directive chose ("rules"). */
 const char *asst_worker_conf_planner(apr_pool_t *p, const asst_worker_conf_t *c);
 /* 1 when the Planner directive chose name. */

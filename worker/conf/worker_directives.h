@@ -86,8 +86,12 @@
       "the rules planner and they are told once that day.")                                 \
     X(LLMMaxTokens, POSITIVE, llm_max_tokens, "400", "16..100000", "tokens",               \
       "max_tokens of each request: replies are SMS-sized.")                                \
-    X(LLMTemperature, STRING, llm_temperature, "0.2", NULL, "0..2",                        \
-      "Sampling temperature sent with each request.")                                      \
+    X(LLMMaxTokensField, ENUM, llm_max_tokens_field, "max_tokens", "max_tokens|max_completion_tokens", \
+      "name", "The field LLMMaxTokens is sent as: OpenAI's reasoning models (o-series, "    \
+      "gpt-5) refuse max_tokens and want max_completion_tokens.")                          \
+    X(LLMTemperature, STRING, llm_temperature, "0.2", NULL, "0..2 | default",              \
+      "Sampling temperature sent with each request; default sends none (reasoning models " \
+      "accept only their own).")                                                           \
     X(MaxSteps, POSITIVE, max_steps, "6", "1..50", "n",                                    \
       "Planner decisions one turn may take; then it stops and says so.")                  \
     X(ContextTokens, POSITIVE, context_tokens, "3000", "200..1000000", "tokens",           \

@@ -83,8 +83,10 @@ static const char *request_body(apr_pool_t *p, const asst_llm_conf_t *conf, json
     head = apr_pstrdup(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     /* head ends with '}': the tools (already JSON text) and the options follow */
-    return apr_psprintf(p, "%.*s,\"tools\":%s,\"tool_choice\":\"auto\",\"max_tokens\":%ld,\"temperature\":%s}",
-                        (int)strlen(head) - 1, head, tools_json, conf->max_tokens, conf->temperature);
+    return apr_psprintf(p, "%.*s,\"tools\":%s,\"tool_choice\":\"auto\",\"%s\":%ld%s%s}",
+                        (int)strlen(head) - 1, head, tools_json,
+                        conf->max_tokens_field ? conf->max_tokens_field : "max_tokens", conf->max_tokens,
+                        conf->temperature ? ",\"temperature\":" : "", conf->temperature ? conf->temperature : "");
 }
 
 static long long_at(json_object *o, const char *key)

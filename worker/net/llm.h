@@ -21,7 +21,8 @@ typedef struct {
     const char *model;
     long timeout_ms;            /* one request */
     long max_tokens;
-    const char *temperature;    /* as configured, e.g. "0.2" */
+    const char *max_tokens_field;   /* "max_tokens" or "max_completion_tokens" */
+    const char *temperature;    /* as configured, e.g. "0.2"; NULL: none sent */
 } asst_llm_conf_t;
 
 typedef enum {
