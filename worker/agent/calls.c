@@ -34,7 +34,7 @@ static void call_tool(loop_t *l, asst_tx_t *tx, const asst_step_t *d, const asst
     const char *err, *ask;
     json_object *args;
     asst_tool_ctx_t ctx;
-    asst_tool_result_t res = { 0, NULL };
+    asst_tool_result_t res = { 0, NULL, NULL };
 
     if (asst_tools_check(l->r->p, call->name, call->arguments, &tool, &args, &err) != 0) {
         step->text = err;
@@ -43,7 +43,7 @@ static void call_tool(loop_t *l, asst_tx_t *tx, const asst_step_t *d, const asst
     }
     tool_context(l, tx, call->untrusted, &ctx);
     ask = confirmed ? NULL : asst_tool_confirm(tool, args);
-    if (!confirmed && !ask && ctx.untrusted)
+    if (!confirmed && !ask && ctx.untrusted && !asst_tool_reads(tool, args))
         ask = apr_psprintf(l->r->p, "run %s with text you did not write", tool->name);
     if (ask) {
         asst_state_set_pending(tx, l->r->user_id, tool->name, call->arguments, ask, l->r->conf->confirm_ttl);
@@ -58,6 +58,7 @@ static void call_tool(loop_t *l, asst_tx_t *tx, const asst_step_t *d, const asst
         asst_tool_run(tool, &ctx, args, &res);
         step->ok = res.ok;
         step->text = res.text ? res.text : "(no result)";
+        step->untrusted = res.untrusted;
         if (confirmed) {
             asst_state_clear_pending(tx, l->r->user_id);
             l->state.pending_name = NULL;

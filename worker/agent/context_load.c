@@ -16,9 +16,11 @@ const char asst_context_instructions[] =
  * sharing the most words with the text (full-text rank over any of its
  * words), then the most recently used. A GIN index cannot serve this:
  * under row-level security only leakproof operators reach an index, and
- * tsvector @@ tsquery is not one. */
+ * tsvector @@ tsquery is not one. Only facts from the person's own texts:
+ * one stored from content they did not write reaches a model as a tool
+ * result, marked, where it makes the turn's later changes wait for YES. */
 static const char memories_sql[] =
-    "SELECT body FROM (SELECT id, body, tsv, last_used_at FROM memories WHERE user_id = $1 "
+    "SELECT body FROM (SELECT id, body, tsv, last_used_at FROM memories WHERE user_id = $1 AND source = 'sms' "
     "                  ORDER BY last_used_at DESC LIMIT " ASST_CONTEXT_SEARCHED ") r, "
     "     to_tsquery('simple', coalesce(nullif(array_to_string("
     "         tsvector_to_array(to_tsvector('english', $2)), ' | '), ''), 'x')) q "

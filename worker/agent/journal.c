@@ -60,6 +60,7 @@ static const char *encode(apr_pool_t *p, const asst_step_t *s)
             json_object_object_add(o, "asks_confirmation", json_object_new_boolean(1));
         if (s->rejected)
             json_object_object_add(o, "rejected", json_object_new_boolean(1));
+        add_string(o, "untrusted", s->untrusted);
     }
     text = apr_pstrdup(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
@@ -110,6 +111,7 @@ static void decode(apr_pool_t *p, const char *kind, const char *data, asst_step_
         s->text = asst_json_str(p, o, "text");
         s->asks_confirmation = get_bool(o, "asks_confirmation");
         s->rejected = get_bool(o, "rejected");
+        s->untrusted = asst_json_str(p, o, "untrusted");
     }
     json_object_put(o);
 }

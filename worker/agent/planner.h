@@ -41,6 +41,7 @@ typedef struct {
     const char *text;            /* what the tool says, plain text for an SMS */
     int asks_confirmation;       /* the call was stored to wait for YES instead of run */
     int rejected;                /* the call failed the registry's check (tools/registry.h) */
+    const char *untrusted;       /* text carries content the person did not write: whence */
 } asst_step_t;
 
 /* A planner that waits on the network need not block the process: when

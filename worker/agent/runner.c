@@ -55,6 +55,16 @@ static int load_context(loop_t *l, asst_plan_input_t *in)
     return 0;
 }
 
+/* A planner that has read content the person did not write may be
+ * following it: its calls then change nothing without YES. */
+static void taint(loop_t *l, asst_step_t *d)
+{
+    if (!d->calls || !asst_runner_untrusted_seen(l->journal))
+        return;
+    for (int i = 0; i < d->calls->nelts; i++)
+        APR_ARRAY_IDX(d->calls, i, asst_call_t).untrusted = 1;
+}
+
 /* 0, ASST_RUN_WAIT, or -1 when the database failed. */
 static int ask_planner(loop_t *l, asst_step_t *d)
 {
@@ -83,6 +93,7 @@ static int ask_planner(loop_t *l, asst_step_t *d)
     }
     if (!d->source)
         d->source = r->planner->name;
+    taint(l, d);
     return 0;
 }
 

@@ -32,6 +32,9 @@ const asst_step_t *asst_runner_last_decision(const apr_array_header_t *journal);
 /* The first call of decision d without a result yet, or NULL. */
 const asst_call_t *asst_runner_next_call(const apr_array_header_t *journal, const asst_step_t *d);
 int asst_runner_asked_confirmation(const apr_array_header_t *journal);
+/* Where content the person did not write came into this turn (a tool
+ * result), or NULL: every call decided after it is untrusted. */
+const char *asst_runner_untrusted_seen(const apr_array_header_t *journal);
 /* Decisions with a call the registry refused (rejected). */
 int asst_runner_refused_decisions(const apr_array_header_t *journal);
 void asst_runner_begin(loop_t *l, asst_tx_t *tx);

@@ -59,6 +59,14 @@ int asst_runner_refused_decisions(const apr_array_header_t *journal)
     return n;
 }
 
+const char *asst_runner_untrusted_seen(const apr_array_header_t *journal)
+{
+    for (int i = 0; i < journal->nelts; i++)
+        if (APR_ARRAY_IDX(journal, i, asst_step_t).untrusted)
+            return APR_ARRAY_IDX(journal, i, asst_step_t).untrusted;
+    return NULL;
+}
+
 int asst_runner_asked_confirmation(const apr_array_header_t *journal)
 {
     for (int i = 0; i < journal->nelts; i++)

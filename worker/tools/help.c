@@ -44,7 +44,7 @@ static void run(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out
 const asst_tool_t asst_tool_help = {
     "help",
     "What the assistant can do, optionally for one topic.",
-    schema, NULL, 0, run,
+    schema, NULL, 0, run, 1,
 };
 
 const char *asst_help_text(void)

@@ -20,9 +20,18 @@ static const char schema[] =
 
 /* Facts matching q, best first: full-text rank, then the most recently used. */
 #define MATCHING                                                                       \
-    "SELECT id, body, ts_rank(tsv, q) AS rank FROM memories, websearch_to_tsquery('english', $2) q " \
+    "SELECT id, body, source, ts_rank(tsv, q) AS rank FROM memories, websearch_to_tsquery('english', $2) q " \
     "WHERE user_id = $1 AND (tsv @@ q OR strpos(lower(body), lower($2)) > 0) "           \
     "ORDER BY rank DESC, last_used_at DESC, id DESC LIMIT 5"
+
+/* Facts stored from content the person did not write (source other than
+ * their own texts) make the whole answer untrusted. */
+static void mark_foreign(const PGresult *res, asst_tool_result_t *out)
+{
+    for (int i = 0; i < PQntuples(res); i++)
+        if (strcmp(PQgetvalue(res, i, 2), "sms") != 0)
+            out->untrusted = "facts stored from content the person did not write";
+}
 
 static void remember(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
@@ -41,7 +50,7 @@ static void recall(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *
     PGresult *res = asst_tx_query(ctx->tx,
         "WITH hit AS (" MATCHING "), "
         "     used AS (UPDATE memories m SET last_used_at = now() FROM hit WHERE m.id = hit.id) "
-        "SELECT id, body FROM hit ORDER BY rank DESC, id DESC", ASST_DB_ARGS(ctx->user_id, q));
+        "SELECT id, body, source FROM hit ORDER BY rank DESC, id DESC", ASST_DB_ARGS(ctx->user_id, q));
 
     if (!res)
         return;
@@ -50,12 +59,13 @@ static void recall(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *
     else
         asst_tool_say(out, 1, apr_psprintf(ctx->p, "What I know about \"%s\":\n%s", q,
                                            asst_tool_show_list(ctx, "memory", res, 1)));
+    mark_foreign(res, out);
     PQclear(res);
 }
 
 static void list(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
-    PGresult *res = asst_tx_query(ctx->tx, "SELECT id, body FROM memories WHERE user_id = $1 ORDER BY id "
+    PGresult *res = asst_tx_query(ctx->tx, "SELECT id, body, source FROM memories WHERE user_id = $1 ORDER BY id "
                                            "LIMIT " LIST_MAX, ASST_DB_ARGS(ctx->user_id));
     (void)args;
     if (!res)
@@ -66,6 +76,7 @@ static void list(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *ou
         asst_tool_say(out, 1, apr_psprintf(ctx->p, "What I know about you:\n%s\n"
                                            "Text \"forget\" and a number to remove one.",
                                            asst_tool_show_list(ctx, "memory", res, 1)));
+    mark_foreign(res, out);
     PQclear(res);
 }
 
@@ -127,11 +138,11 @@ static void forget_all(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result
 }
 
 static const asst_tool_action_t actions[] = {
-    { "remember", remember, "text", NULL },
-    { "recall", recall, "query", NULL },
-    { "list", list, NULL, NULL },
-    { "forget", forget, NULL, NULL },
-    { "forget_all", forget_all, NULL, "forget everything you told me" },
+    { "remember", remember, "text", NULL, 0 },
+    { "recall", recall, "query", NULL, 1 },
+    { "list", list, NULL, NULL, 1 },
+    { "forget", forget, NULL, NULL, 0 },
+    { "forget_all", forget_all, NULL, "forget everything you told me", 0 },
 };
 
 const asst_tool_t asst_tool_memory = {

@@ -90,11 +90,11 @@ static void delete_all(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result
 }
 
 static const asst_tool_action_t actions[] = {
-    { "add", add, "text", NULL },
-    { "list", list, NULL, NULL },
-    { "search", search, "query", NULL },
-    { "delete", delete_one, NULL, NULL },
-    { "delete_all", delete_all, NULL, "delete all your notes" },
+    { "add", add, "text", NULL, 0 },
+    { "list", list, NULL, NULL, 1 },
+    { "search", search, "query", NULL, 1 },
+    { "delete", delete_one, NULL, NULL, 0 },
+    { "delete_all", delete_all, NULL, "delete all your notes", 0 },
 };
 
 const asst_tool_t asst_tool_notes = {

@@ -93,11 +93,11 @@ static void show(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *ou
 }
 
 static const asst_tool_action_t actions[] = {
-    { "set_name", set_name, "name", NULL },
-    { "set_timezone", set_timezone, "timezone", NULL },
-    { "set_quiet_hours", set_quiet_hours, NULL, NULL },
-    { "clear_quiet_hours", clear_quiet_hours, NULL, NULL },
-    { "show", show, NULL, NULL },
+    { "set_name", set_name, "name", NULL, 0 },
+    { "set_timezone", set_timezone, "timezone", NULL, 0 },
+    { "set_quiet_hours", set_quiet_hours, NULL, NULL, 0 },
+    { "clear_quiet_hours", clear_quiet_hours, NULL, NULL, 0 },
+    { "show", show, NULL, NULL, 1 },
 };
 
 const asst_tool_t asst_tool_settings = {

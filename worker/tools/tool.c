@@ -99,6 +99,15 @@ const char *asst_tool_confirm(const asst_tool_t *tool, json_object *args)
     return a ? a->confirm : NULL;
 }
 
+int asst_tool_reads(const asst_tool_t *tool, json_object *args)
+{
+    const asst_tool_action_t *a;
+
+    if (!tool->actions)
+        return tool->reads;
+    return (a = action_of(tool, args)) != NULL && a->reads;
+}
+
 void asst_tool_run(const asst_tool_t *tool, asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
     const asst_tool_action_t *a;

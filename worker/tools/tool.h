@@ -32,6 +32,11 @@ typedef struct {
 typedef struct {
     int ok;                      /* 0: did nothing; text says why */
     const char *text;            /* for the person, plain SMS text */
+    /* text carries content the person did not write (mail, documents,
+     * facts stored from them): where it came from. A model is shown it
+     * marked as data, and a call that changes something after it in the
+     * same turn waits for YES. */
+    const char *untrusted;
 } asst_tool_result_t;
 
 typedef void asst_tool_run_fn(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out);
@@ -45,6 +50,7 @@ typedef struct {
      * person's YES first (deletes in bulk, sends, acts outside the
      * database); NULL when it may run at once. */
     const char *confirm;
+    int reads;                   /* 1: it changes nothing (lists, searches) */
 } asst_tool_action_t;
 
 typedef struct {
@@ -54,9 +60,10 @@ typedef struct {
     const asst_tool_action_t *actions;   /* by the "action" argument; or NULL and: */
     size_t nactions;
     asst_tool_run_fn *run;       /* a tool without actions */
+    int reads;                   /* ... that changes nothing */
 } asst_tool_t;
 
-#define ASST_TOOL_ACTIONS(table) table, sizeof(table) / sizeof(table[0]), NULL
+#define ASST_TOOL_ACTIONS(table) table, sizeof(table) / sizeof(table[0]), NULL, 0
 
 /* Runs a call (its actions row, or run). Database failures leave ctx->tx
  * failed (the runner retries the step); anything else is told in out. */
@@ -64,6 +71,9 @@ void asst_tool_run(const asst_tool_t *tool, asst_tool_ctx_t *ctx, json_object *a
 
 /* The confirm phrase of the call's action, or NULL: it may run at once. */
 const char *asst_tool_confirm(const asst_tool_t *tool, json_object *args);
+
+/* 1 when the call changes nothing (a list, a search). */
+int asst_tool_reads(const asst_tool_t *tool, json_object *args);
 
 /* Helpers for handlers. */
 void asst_tool_say(asst_tool_result_t *out, int ok, const char *text);
