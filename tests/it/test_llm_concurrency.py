@@ -4,12 +4,13 @@ on a libcurl multi handle, the database steps short transactions on the
 child's one connection), a person's texts still run one at a time and in
 order, and nothing is lost when PostgreSQL goes away while turns wait."""
 
+import signal
 import threading
 import time
 
 import pytest
 
-from stack import new_phone
+from stack import new_phone, wait_for
 from test_agent import Chat
 from test_llm import llm_path  # noqa: F401  (fixture)
 
@@ -118,3 +119,23 @@ def test_postgres_restart_while_turns_wait(llm_path, pg_server):
     for i, c in enumerate(people):
         path.assert_no_more(1, to=c.phone, seconds=0.2)
         assert c.rows("notes") == ["note: kept %d" % i]
+
+
+def test_a_reload_lets_waiting_turns_finish(llm_path):
+    """HUP replaces the children: the old one stops reading but finishes
+    the turns whose model is still thinking, so their replies come at
+    once, not a ClaimIdle later."""
+    path = llm_path(Workers=1, TurnDeadline=20000, LLMTimeout=10000)
+    path.llm.faults({"delay_ms": 2000})
+    people = [new_phone() for _ in range(5)]
+    old = path.agents()
+    text_all(path, [(p, "hi") for p in people])
+    assert wait_for(lambda: len(path.llm.inflight()) == 5, 5), "the model was not asked five times at once"
+    t = time.monotonic()
+    path.worker.signal(signal.SIGHUP)
+    for p in people:
+        path.wait_replies(1, to=p, timeout=10)
+    assert time.monotonic() - t < 4
+    assert not set(old) & set(path.agents())
+    for p in people:
+        path.assert_no_more(1, to=p, seconds=0.2)

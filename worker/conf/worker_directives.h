@@ -57,8 +57,9 @@
       "works on others. Each holds no database connection while it waits.")               \
     X(MaxTurnsPerChild, INT, max_turns_per_child, "0", NULL, "n",                          \
       "Retire an agent child after n turns (0 = never).")                                  \
-    X(ShutdownTimeout, POSITIVE, shutdown_timeout, "10", NULL, "seconds",                  \
-      "On TERM, how long children may finish their turn before KILL.")                     \
+    X(ShutdownTimeout, POSITIVE, shutdown_timeout, "35", NULL, "seconds",                  \
+      "On TERM or HUP, how long children may finish their turns in flight before KILL: "   \
+      "a model's turn may take TurnDeadline. A child with none left exits at once.")       \
     X(MaxDeliveries, POSITIVE, max_deliveries, "5", NULL, "n",                             \
       "Stream deliveries of one entry before it goes to the dead-letter stream.")          \
     X(ClaimIdle, POSITIVE, claim_idle, "60000", NULL, "ms",                                \
