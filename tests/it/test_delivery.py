@@ -17,6 +17,7 @@ import requests
 import stack
 from fixtures_path import LONG_ASK, TWILIO_FROM, seed_long_reply, unknown_reply
 from stack import ACCOUNT, TOKEN
+from test_llm_concurrency import text_all
 
 phone = stack.new_phone
 
@@ -224,6 +225,54 @@ def test_parts_of_a_failing_reply_stay_in_order(assistant):
     a.fake.faults({})
     reps = a.wait_replies(2, to=me, timeout=20)
     assert " ".join(r["form"]["Body"] for r in reps).split() == want.split()
+
+
+# --------------------------------------------------------------------------
+# an agent child sends while it works: a slow Twilio does not slow it down
+
+
+def test_one_child_sends_many_replies_at_once(assistant_factory):
+    """Twilio takes 0.5 s per send: one agent child answers 12 people in
+    about one send's time (12 x 0.5 s one at a time), each once."""
+    a = assistant_factory(Workers=1)
+    a.fake.faults({"delay_ms": 500})
+    people = [phone() for _ in range(12)]
+    t0 = time.monotonic()
+    text_all(a, [(me, "hello %d" % i) for i, me in enumerate(people)])
+    for me in people:
+        a.wait_replies(1, to=me, timeout=10)
+    took = time.monotonic() - t0
+    assert took < 3.5, "12 replies of a 0.5 s Twilio took %.1f s from one child" % took
+    a.wait_outbox_settled()
+    for i, me in enumerate(people):
+        [rep] = a.assert_no_more(1, to=me, seconds=0)
+        assert rep["form"]["Body"] == unknown_reply("hello %d" % i)
+    assert a.sql("SELECT status, count(*) FROM outbox GROUP BY status") == [["sent", "12"]]
+    assert a.value("SELECT count(*) FROM outbox WHERE attempts <> 1") == "0"
+    a.wait_drained()
+
+
+def test_a_persons_replies_leave_in_order_while_others_go_ahead(assistant_factory):
+    """One person's three quick texts are answered in order, one send at a
+    time, while another person's reply does not wait for them."""
+    a = assistant_factory(Workers=1)
+    a.fake.faults({"delay_ms": 500})
+    me, other = phone(), phone()
+    bodies = ["first text", "second text", "third text"]
+    t0 = time.monotonic()
+    for body in bodies:
+        a.text(me, body)
+    a.text(other, "meanwhile")
+    a.wait_replies(1, to=other, timeout=10)
+    assert time.monotonic() - t0 < 1.4, "the other person's reply waited for the first one's"
+    reps = a.wait_replies(3, to=me, timeout=10)
+    assert [r["form"]["Body"] for r in reps] == [unknown_reply(b) for b in bodies]
+    sends = [r for r in a.fake.requests() if r["form"].get("To") == me]
+    assert [r["form"]["Body"] for r in sends] == [unknown_reply(b) for b in bodies]
+    for earlier, later in zip(sends, sends[1:]):
+        assert later["time"] >= earlier["time"] + 0.45, "two replies to one person were in flight at once"
+    a.wait_outbox_settled()
+    a.assert_no_more(3, to=me, seconds=0.5)
 
 
 # --------------------------------------------------------------------------

@@ -616,6 +616,173 @@ START_TEST(classify_unparseable_replies)
 }
 END_TEST
 
+/* ---- sending on a multi handle ---- */
+
+typedef struct {
+    int calls;
+    asst_twilio_outcome_t outcome;
+    asst_twilio_result_t res;
+    apr_int64_t at_ms;
+} answer_t;
+
+static void on_answer(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_t *res)
+{
+    answer_t *a = baton;
+
+    a->calls++;
+    a->outcome = outcome;
+    a->res = *res;
+    a->at_ms = asst_clock_monotonic_ms(NULL);
+}
+
+static asst_http_multi_t *multi(void)
+{
+    asst_http_multi_t *m = asst_http_multi_create(pool);
+
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+/* Runs m until nothing is left on it (10 s at most). */
+static void run_all(asst_http_multi_t *m)
+{
+    apr_int64_t until = asst_clock_monotonic_ms(NULL) + 10000;
+
+    while (asst_http_multi_pending(m) > 0 && asst_clock_monotonic_ms(NULL) < until)
+        asst_http_multi_run(m, -1, 100);
+    ck_assert_int_eq(asst_http_multi_pending(m), 0);
+}
+
+/* One send started and answered on its own multi handle. */
+static asst_twilio_outcome_t send_async(asst_twilio_t *tw, const char *to, const char *body, answer_t *a)
+{
+    asst_http_multi_t *m = multi();
+
+    memset(a, 0, sizeof(*a));
+    asst_twilio_send_start(tw, m, pool, to, body, on_answer, a);
+    ck_assert_int_eq(a->calls, 0);              /* never from the start itself */
+    run_all(m);
+    ck_assert_int_eq(a->calls, 1);
+    return a->outcome;
+}
+
+START_TEST(send_start_runs_sends_at_once)
+{
+    enum { N = 6, DELAY_MS = 400 };
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+    asst_http_multi_t *m = multi();
+    answer_t answers[N];
+    apr_int64_t t0 = asst_clock_monotonic_ms(NULL), took;
+    json_object *list;
+    int peers = 1;
+
+    memset(answers, 0, sizeof(answers));
+    fake_faults(apr_psprintf(pool, "{\"delay_ms\": %d}", DELAY_MS));
+    for (int i = 0; i < N; i++)
+        asst_twilio_send_start(tw, m, pool, apr_psprintf(pool, "+1555123450%d", i),
+                               apr_psprintf(pool, "hello %d", i), on_answer, &answers[i]);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(answers[i].calls, 0);
+    run_all(m);
+    took = asst_clock_monotonic_ms(NULL) - t0;
+    ck_assert_msg(took < 2 * DELAY_MS, "%d sends of %d ms took %" APR_INT64_T_FMT " ms", N, DELAY_MS, took);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(answers[i].calls, 1);
+        ck_assert_int_eq(answers[i].outcome, ASST_TWILIO_SENT);
+        ck_assert_int_eq(answers[i].res.http_status, 201);
+        ck_assert_msg(is_message_sid(answers[i].res.sid), "sid %s", answers[i].res.sid);
+        ck_assert_str_eq(answers[i].res.status, "queued");
+    }
+    list = fake_requests();
+    ck_assert_int_eq(json_object_array_length(list), N);
+    for (int i = 1; i < N; i++)
+        peers += peer_of(request_at(list, i)) != peer_of(request_at(list, 0));
+    ck_assert_int_gt(peers, 1);                 /* on connections of their own */
+    ck_assert_str_eq(field(request_at(list, 0), "auth_user"), ACCOUNT);
+    ck_assert_str_eq(field(form_of(request_at(list, 0)), "From"), FROM);
+    ck_assert_str_eq(field(form_of(request_at(list, 0)), "StatusCallback"), CALLBACK);
+}
+END_TEST
+
+/* Each case sent both ways must come back the same. */
+START_TEST(send_start_classifies_as_send_does)
+{
+    static const struct {
+        const char *to, *body;
+        asst_twilio_outcome_t outcome;
+        int http_status, error_code;
+        apr_int64_t retry_after_ms;
+    } cases[] = {
+        { TO, "fine", ASST_TWILIO_SENT, 201, 0, -1 },
+        { "+15550000000", "fine", ASST_TWILIO_PERMANENT, 400, ASST_TWILIO_ERR_OPTED_OUT, -1 },
+        { "12345", "fine", ASST_TWILIO_PERMANENT, 400, ASST_TWILIO_ERR_INVALID_TO, -1 },
+        { TO, "doomed", ASST_TWILIO_RETRY, 503, 20500, -1 },
+        { TO, "slow down", ASST_TWILIO_RETRY, 429, 20429, 3000 },
+    };
+    asst_twilio_conf_t conf = base_conf();
+    asst_twilio_t *tw = twilio(&conf);
+
+    fake_faults("{\"permanent\": {\"+15550000000\": 21610}, "
+                "\"fail_bodies\": {\"doomed\": 503, \"slow\": 429}, \"retry_after\": 3}");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        asst_twilio_result_t sync;
+        answer_t a;
+
+        ck_assert_int_eq(asst_twilio_send(tw, pool, cases[i].to, cases[i].body, &sync), cases[i].outcome);
+        ck_assert_int_eq(send_async(tw, cases[i].to, cases[i].body, &a), cases[i].outcome);
+        ck_assert_int_eq(a.res.outcome, cases[i].outcome);
+        ck_assert_int_eq(a.res.transport, ASST_HTTP_OK);
+        ck_assert_int_eq(a.res.http_status, cases[i].http_status);
+        ck_assert_int_eq(sync.http_status, cases[i].http_status);
+        ck_assert_int_eq(a.res.error_code, cases[i].error_code);
+        ck_assert_int_eq(sync.error_code, cases[i].error_code);
+        ck_assert_int_eq(a.res.retry_after_ms, cases[i].retry_after_ms);
+        ck_assert_int_eq(sync.retry_after_ms, cases[i].retry_after_ms);
+        if (cases[i].outcome == ASST_TWILIO_SENT)
+            ck_assert_msg(is_message_sid(a.res.sid), "sid %s", a.res.sid);
+        else
+            ck_assert_str_eq(a.res.error_message, sync.error_message);
+    }
+    ck_assert_int_eq(fake_count(), 10);
+}
+END_TEST
+
+START_TEST(send_start_timeout_is_retryable)
+{
+    asst_twilio_conf_t conf = base_conf();
+    answer_t a;
+
+    conf.timeout_ms = 300;
+    fake_faults("{\"timeout_rate\": 1, \"timeout_ms\": 3000}");
+    ck_assert_int_eq(send_async(twilio(&conf), TO, "hello", &a), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(a.res.transport, ASST_HTTP_TIMEOUT);
+    ck_assert_int_eq(a.res.http_status, 0);
+    ck_assert_ptr_nonnull(a.res.error_message);
+}
+END_TEST
+
+/* Both ways count in the one breaker; an open circuit answers from the
+ * loop too, with nothing sent. */
+START_TEST(send_start_shares_the_breaker)
+{
+    asst_twilio_conf_t conf = breaker_conf(100, 3, 10000);
+    asst_twilio_t *tw = twilio(&conf);
+    asst_twilio_result_t res;
+    answer_t a;
+
+    fake_faults("{\"fail_rate_5xx\": 1}");
+    ck_assert_int_eq(asst_twilio_send(tw, pool, TO, "x", &res), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(send_async(tw, TO, "x", &a), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(send_async(tw, TO, "x", &a), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(asst_http_breaker_state(asst_twilio_http(tw)), ASST_BREAKER_OPEN);
+    ck_assert_int_eq(send_async(tw, TO, "x", &a), ASST_TWILIO_RETRY);
+    ck_assert_int_eq(a.res.transport, ASST_HTTP_CIRCUIT_OPEN);
+    ck_assert_int_eq(a.res.retry_after_ms, 10000);
+    ck_assert_int_eq(fake_count(), 3);
+}
+END_TEST
+
 /* ---- looking up what Twilio's log holds ---- */
 
 static const char *sent_sid(asst_twilio_t *tw, const char *to, const char *body)
@@ -741,7 +908,8 @@ static Suite *twilio_suite(void)
     TCase *breaker = tcase_create("breaker");
     TCase *throttle = tcase_create("throttle");
     TCase *lookup = tcase_create("lookup");
-    TCase *all[] = { send, perm, retry, breaker, throttle, lookup };
+    TCase *async = tcase_create("async");
+    TCase *all[] = { send, perm, retry, breaker, throttle, lookup, async };
     size_t i;
 
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -784,6 +952,12 @@ static Suite *twilio_suite(void)
     tcase_add_test(lookup, lookup_with_a_messaging_service);
     tcase_add_test(lookup, lookup_failure_says_nothing_is_known);
     suite_add_tcase(s, lookup);
+
+    tcase_add_test(async, send_start_runs_sends_at_once);
+    tcase_add_test(async, send_start_classifies_as_send_does);
+    tcase_add_test(async, send_start_timeout_is_retryable);
+    tcase_add_test(async, send_start_shares_the_breaker);
+    suite_add_tcase(s, async);
     return s;
 }
 

@@ -13,10 +13,13 @@
 typedef enum {
     JOB_READY,                 /* to run (or resume) */
     JOB_WAITING,               /* its planner is thinking: wake() makes it READY */
-    JOB_LATER                  /* BUSY or RETRY: READY at due_ms */
+    JOB_LATER,                 /* BUSY or RETRY: READY at due_ms */
+    JOB_DELIVERING,            /* acknowledged, its replies going out on the multi
+                                * handle: delivered() makes it DELIVERED */
+    JOB_DELIVERED              /* finished: to be removed */
 } job_state_t;
 
-/* One stream entry, from read to acknowledged. */
+/* One stream entry, from read to acknowledged and its replies sent. */
 typedef struct {
     apr_pool_t *p;
     asst_entry_t entry;
@@ -53,6 +56,17 @@ static void wake(void *baton)
     ((job_t *)baton)->state = JOB_READY;
 }
 
+static void delivered(void *baton)
+{
+    ((job_t *)baton)->state = JOB_DELIVERED;
+}
+
+/* Its turn (or its delivery) is in flight on the multi handle. */
+static int parked(const job_t *job)
+{
+    return job->state == JOB_WAITING || job->state == JOB_DELIVERING;
+}
+
 static job_t *job_new(inflight_t *f)
 {
     apr_pool_t *p;
@@ -75,8 +89,9 @@ static void job_add(inflight_t *f, job_t *job)
     APR_ARRAY_PUSH(f->jobs, job_t *) = job;
 }
 
-static void job_remove(inflight_t *f, int i)
+static void job_finish(inflight_t *f, int i)
 {
+    f->finished++;
     apr_pool_destroy(job_at(f, i)->p);
     memmove(&APR_ARRAY_IDX(f->jobs, i, job_t *), &APR_ARRAY_IDX(f->jobs, i + 1, job_t *),
             sizeof(job_t *) * (size_t)(f->jobs->nelts - i - 1));
@@ -90,7 +105,8 @@ static const char *person_of(const job_t *job)
     return job->item.is_status || job->item.reject ? NULL : job->item.env.from;
 }
 
-/* An earlier text of the same person is still in flight here. */
+/* An earlier text of the same person is still in flight here (its reply
+ * being sent counts: one person's replies leave in order). */
 static int behind_another(const inflight_t *f, int i)
 {
     const char *who = person_of(job_at(f, i));
@@ -107,7 +123,7 @@ static int runnable(const inflight_t *f, int i, apr_int64_t now)
 {
     const job_t *job = job_at(f, i);
 
-    if (job->state == JOB_WAITING || (job->state == JOB_LATER && now < job->due_ms))
+    if (parked(job) || (job->state == JOB_LATER && now < job->due_ms))
         return 0;
     return !behind_another(f, i);
 }
@@ -118,7 +134,19 @@ static void later(job_t *job, apr_int64_t ms)
     job->due_ms = now_ms() + ms;
 }
 
-/* Runs one step of job; 1 when it is finished (acknowledged or left). */
+/* The turn ended (st): the entry is acknowledged (or dead-lettered, or
+ * left pending), then the rows the turn queued go out while the loop runs
+ * on. 1 when the job is finished. */
+static int job_end(inflight_t *f, job_t *job, asst_turn_status_t st)
+{
+    if (!asst_work_item_end(f->w, &job->entry, &job->item, st)
+        || !asst_work_deliver_start(f->w, f->multi, job->p, &job->item, delivered, job))
+        return 1;
+    job->state = JOB_DELIVERING;
+    return 0;
+}
+
+/* Runs one step of job; 1 when it is finished. */
 static int job_run(inflight_t *f, job_t *job)
 {
     asst_turn_status_t st = asst_work_item_run(f->w, job->p, &job->item);
@@ -136,17 +164,17 @@ static int job_run(inflight_t *f, job_t *job)
         later(job, apr_time_as_msec(job->backoff));
         return 0;
     default:
-        asst_work_item_end(f->w, job->p, &job->entry, &job->item, st);
-        f->finished++;
-        return 1;
+        return job_end(f, job, st);
     }
 }
 
 static void run_ready(inflight_t *f)
 {
-    for (int i = 0; i < f->jobs->nelts; i++)
-        if (runnable(f, i, now_ms()) && job_run(f, job_at(f, i)))
-            job_remove(f, i--);
+    for (int i = 0; i < f->jobs->nelts; i++) {
+        job_t *job = job_at(f, i);
+        if (job->state == JOB_DELIVERED || (runnable(f, i, now_ms()) && job_run(f, job)))
+            job_finish(f, i--);
+    }
 }
 
 static int retiring(const inflight_t *f)
@@ -202,16 +230,17 @@ static void finish_read(inflight_t *f)
         f->read_backoff = 0;
 }
 
-/* Until something is due: a job to run, a retry's time, a read to retry. */
+/* Until something is due: a job to run or remove, a retry's time, a read
+ * to retry. */
 static long wait_ms(const inflight_t *f)
 {
     apr_int64_t now = now_ms(), until = now + IDLE_WAIT_MS;
 
     for (int i = 0; i < f->jobs->nelts; i++) {
         const job_t *job = job_at(f, i);
-        if (job->state == JOB_WAITING || behind_another(f, i))
+        if (parked(job) || behind_another(f, i))
             continue;
-        if (job->state == JOB_READY)
+        if (job->state != JOB_LATER)
             return 0;
         if (job->due_ms < until)
             until = job->due_ms;

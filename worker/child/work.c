@@ -58,22 +58,31 @@ void asst_work_deliver(asst_work_t *w, apr_pool_t *p, const apr_array_header_t *
         asst_outbox_deliver(w->outbox, p, APR_ARRAY_IDX(outbox_ids, i, long long));
 }
 
-void asst_work_item_end(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e, asst_work_item_t *item,
-                        asst_turn_status_t st)
+int asst_work_item_end(asst_work_t *w, const asst_entry_t *e, const asst_work_item_t *item,
+                       asst_turn_status_t st)
 {
     if (st == ASST_TURN_DEFER) {
         asst_log(ASST_LOG_DEBUG, "ASST01007: %s %s deferred: comes back after ClaimIdle", e->stream, e->id);
-        return;
+        return 0;
     }
     if (item->reject) {
         asst_consumer_dead(w->consumer, e, item->reject);
-        return;
+        return 0;
     }
     /* Committed: a failed ack only means a redelivery the turn ignores. */
     if (asst_consumer_ack(w->consumer, e) != 0)
         asst_log(ASST_LOG_WARN, "ASST01006: committed %s %s but could not ack it; it will be "
                  "redelivered and dropped as a duplicate", e->stream, e->id);
-    asst_work_deliver(w, p, item->turn.outbox_ids);
+    return 1;
+}
+
+int asst_work_deliver_start(asst_work_t *w, asst_http_multi_t *m, apr_pool_t *p, const asst_work_item_t *item,
+                            void (*done)(void *baton), void *baton)
+{
+    if (!w->twilio || item->turn.outbox_ids->nelts == 0)
+        return 0;
+    asst_outbox_deliver_start(w->outbox, m, p, item->turn.outbox_ids, done, baton);
+    return 1;
 }
 
 int asst_work_is_status(const asst_work_t *w, const asst_entry_t *e)

@@ -9,6 +9,7 @@
 #include "asst_redis.h"
 #include "consumer.h"
 #include "db/db.h"
+#include "net/http.h"
 #include "net/twilio.h"
 #include "outbox/outbox.h"
 #include "child.h"
@@ -45,19 +46,27 @@ asst_turn_status_t asst_work_item_run(asst_work_t *w, apr_pool_t *p, asst_work_i
 
 /* The stream entry e an item came from, after asst_work_item_run said st
  * (not RETRY, WAIT or BUSY): a rejected entry goes to the dead-letter
- * stream; a committed one is acknowledged (XACK+XDEL), then its rows are
- * delivered; a DEFERred one is left pending, unacknowledged: XAUTOCLAIM
- * brings it back after ClaimIdle (and dead-letters it after
- * MaxDeliveries). */
-void asst_work_item_end(asst_work_t *w, apr_pool_t *p, const asst_entry_t *e, asst_work_item_t *item,
-                        asst_turn_status_t st);
+ * stream; a committed one is acknowledged (XACK+XDEL); a DEFERred one is
+ * left pending, unacknowledged: XAUTOCLAIM brings it back after ClaimIdle
+ * (and dead-letters it after MaxDeliveries). 1 when the turn committed:
+ * its rows are to be delivered now. */
+int asst_work_item_end(asst_work_t *w, const asst_entry_t *e, const asst_work_item_t *item,
+                       asst_turn_status_t st);
+
+/* Starts delivering the rows item's committed turn queued, on m, one
+ * after another (asst_outbox_deliver_start): done(baton) from inside
+ * asst_http_multi_run once they are settled. 0 when there is nothing to
+ * start (no rows, or Twilio not configured: they wait as pending); done
+ * is then never called. */
+int asst_work_deliver_start(asst_work_t *w, asst_http_multi_t *m, apr_pool_t *p, const asst_work_item_t *item,
+                            void (*done)(void *baton), void *baton);
 
 /* A whole envelope at once (the spool): asst_work_item_init + _run with
  * the turn waiting for everything; *reject as item->reject. */
 asst_turn_status_t asst_work_envelope(asst_work_t *w, apr_pool_t *p, const char *json, int is_status,
                                       apr_array_header_t *outbox_ids, const char **reject);
 
-/* Delivers the rows a turn queued. */
+/* Delivers the rows a turn queued, waiting for each send (the spool). */
 void asst_work_deliver(asst_work_t *w, apr_pool_t *p, const apr_array_header_t *outbox_ids);
 
 /* e comes from the status callbacks' stream. */

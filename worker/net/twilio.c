@@ -213,19 +213,63 @@ static void log_result(apr_pool_t *p, const char *to, const asst_twilio_result_t
     }
 }
 
+/* The Messages API request for one message, in p: a request started on a
+ * multi handle must outlive the call that started it. */
+static const asst_http_request_t *message_request(asst_twilio_t *tw, apr_pool_t *p, const char *to,
+                                                  const char *body)
+{
+    asst_http_request_t *req = apr_pcalloc(p, sizeof(*req));
+
+    req->method = "POST";
+    req->url = tw->url;
+    req->form = message_form(p, &tw->conf, to, body);
+    req->user = tw->conf.account_sid;
+    req->password = tw->conf.auth_token;
+    return req;
+}
+
+static asst_twilio_outcome_t conclude(apr_pool_t *p, const char *to, const asst_http_response_t *http,
+                                      asst_twilio_result_t *res)
+{
+    asst_twilio_classify(p, http, res);
+    log_result(p, to, res);
+    return res->outcome;
+}
+
 asst_twilio_outcome_t asst_twilio_send(asst_twilio_t *tw, apr_pool_t *p, const char *to,
                                        const char *body, asst_twilio_result_t *res)
 {
-    asst_http_request_t req = { 0 };
     asst_http_response_t http;
 
-    req.method = "POST";
-    req.url = tw->url;
-    req.form = message_form(p, &tw->conf, to, body);
-    req.user = tw->conf.account_sid;
-    req.password = tw->conf.auth_token;
-    asst_http_request(tw->http, p, &req, &http);
-    asst_twilio_classify(p, &http, res);
-    log_result(p, to, res);
-    return res->outcome;
+    asst_http_request(tw->http, p, message_request(tw, p, to, body), &http);
+    return conclude(p, to, &http, res);
+}
+
+/* A send started on a multi handle, until Twilio's answer is in. */
+typedef struct {
+    apr_pool_t *p;
+    const char *to;
+    asst_twilio_done_fn *done;
+    void *baton;
+    asst_twilio_result_t res;
+} sending_t;
+
+static void answered(void *baton, asst_http_response_t *http)
+{
+    sending_t *s = baton;
+    asst_twilio_outcome_t outcome = conclude(s->p, s->to, http, &s->res);
+
+    s->done(s->baton, outcome, &s->res);
+}
+
+void asst_twilio_send_start(asst_twilio_t *tw, asst_http_multi_t *m, apr_pool_t *p, const char *to,
+                            const char *body, asst_twilio_done_fn *done, void *baton)
+{
+    sending_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->p = p;
+    s->to = apr_pstrdup(p, to);
+    s->done = done;
+    s->baton = baton;
+    asst_http_start(tw->http, m, p, message_request(tw, p, s->to, apr_pstrdup(p, body)), 0, answered, s);
 }

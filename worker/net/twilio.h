@@ -11,6 +11,8 @@
  *   POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json
  * form-encoded, HTTP Basic AccountSid:AuthToken. One asst_twilio_t per
  * process: it owns the HTTP client (reused connection, circuit breaker).
+ * A send blocks (asst_twilio_send) or runs on a multi handle among other
+ * requests (asst_twilio_send_start).
  * Splitting long bodies (asst_sms_split) and retry timing
  * (asst_http_backoff_ms) are the caller's. */
 
@@ -68,6 +70,19 @@ asst_twilio_t *asst_twilio_create(apr_pool_t *p, const asst_twilio_conf_t *conf)
 /* Sends body to to (E.164); res and its strings are allocated in p. */
 asst_twilio_outcome_t asst_twilio_send(asst_twilio_t *tw, apr_pool_t *p, const char *to,
                                        const char *body, asst_twilio_result_t *res);
+
+/* Called once per asst_twilio_send_start, from inside asst_http_multi_run
+ * (never from asst_twilio_send_start itself); res lives in the pool given
+ * to asst_twilio_send_start. */
+typedef void asst_twilio_done_fn(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_t *res);
+
+/* asst_twilio_send on m: the same request, classified and logged the same
+ * way, counted by the same breaker, without waiting for the answer. Many
+ * may be in flight at once (on connections of m's, not the blocking
+ * path's). to and body are copied into p; everything lives in p until
+ * done has run. */
+void asst_twilio_send_start(asst_twilio_t *tw, asst_http_multi_t *m, apr_pool_t *p, const char *to,
+                            const char *body, asst_twilio_done_fn *done, void *baton);
 
 /* Classifies an HTTP outcome of the Messages API (pure, for tests too). */
 void asst_twilio_classify(apr_pool_t *p, const asst_http_response_t *http,

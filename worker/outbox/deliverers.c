@@ -11,18 +11,25 @@ static int sms_ready(const asst_outbox_t *ob)
     return ob->twilio != NULL;
 }
 
+static const char *sms_unsendable(const asst_outbox_row_t *row)
+{
+    return !row->to || !row->body ? "payload lacks to or body" : NULL;
+}
+
 static asst_twilio_outcome_t sms_send(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *row,
                                       asst_twilio_result_t *r)
 {
-    if (!row->to || !row->body) {
-        r->error_message = "payload lacks to or body";
-        return ASST_TWILIO_PERMANENT;
-    }
     return asst_twilio_send(ob->twilio, p, row->to, row->body, r);
 }
 
+static void sms_start(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p, const asst_outbox_row_t *row,
+                      asst_twilio_done_fn *done, void *baton)
+{
+    asst_twilio_send_start(ob->twilio, m, p, row->to, row->body, done, baton);
+}
+
 static const asst_deliverer_t deliverers[] = {
-    { "sms", sms_ready, sms_send },
+    { "sms", sms_ready, sms_unsendable, sms_send, sms_start },
 };
 
 #define NDELIVERERS (sizeof(deliverers) / sizeof(deliverers[0]))

@@ -288,25 +288,54 @@ static int record(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
     return rv;
 }
 
-static int send_one(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c)
+/* Recorded or not, this process is done with the row: if the outcome was
+ * not recorded the row is still 'sending' and, unlocked, goes to the
+ * orphan sweep, which asks Twilio. */
+static int conclude(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
+                    asst_twilio_outcome_t outcome, const asst_twilio_result_t *r)
+{
+    int rv = record(ob, p, c, outcome, r);
+
+    release(ob, c->id);
+    return rv < 0 ? -1 : 0;
+}
+
+static const char *refusal(apr_pool_t *p, const asst_outbox_row_t *c, const asst_deliverer_t *d)
+{
+    if (strcmp(c->user_status, "opted_out") == 0 || strcmp(c->user_status, "blocked") == 0)
+        return apr_pstrcat(p, "recipient is ", c->user_status, NULL);
+    if (!d)
+        return apr_pstrcat(p, "no deliverer for kind ", c->kind, NULL);
+    return d->unsendable(c);
+}
+
+/* The deliverer to send claimed row c with; NULL when c can never go out,
+ * which is then recorded as a permanent failure (*rv: conclude's). */
+static const asst_deliverer_t *deliverer_or_refuse(asst_outbox_t *ob, apr_pool_t *p,
+                                                   const asst_outbox_row_t *c, int *rv)
 {
     const asst_deliverer_t *d = asst_deliverer_for(c->kind);
     asst_twilio_result_t r;
-    asst_twilio_outcome_t outcome;
-    int rv;
 
     memset(&r, 0, sizeof(r));
-    if (strcmp(c->user_status, "opted_out") == 0 || strcmp(c->user_status, "blocked") == 0)
-        r.error_message = apr_pstrcat(p, "recipient is ", c->user_status, NULL);
-    else if (!d)
-        r.error_message = apr_pstrcat(p, "no deliverer for kind ", c->kind, NULL);
-    outcome = r.error_message ? ASST_TWILIO_PERMANENT : d->send(ob, p, c, &r);
-    rv = record(ob, p, c, outcome, &r);
-    /* Recorded or not, this process is done with the row: if the outcome
-     * was not recorded the row is still 'sending' and, unlocked, goes to
-     * the orphan sweep, which asks Twilio. */
-    release(ob, c->id);
-    return rv < 0 ? -1 : 0;
+    *rv = 0;
+    if ((r.error_message = refusal(p, c, d)) == NULL)
+        return d;
+    *rv = conclude(ob, p, c, ASST_TWILIO_PERMANENT, &r);
+    return NULL;
+}
+
+static int send_one(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c)
+{
+    asst_twilio_result_t r;
+    asst_twilio_outcome_t outcome;
+    int rv;
+    const asst_deliverer_t *d = deliverer_or_refuse(ob, p, c, &rv);
+
+    if (!d)
+        return rv;
+    outcome = d->send(ob, p, c, &r);
+    return conclude(ob, p, c, outcome, &r);
 }
 
 static int send_all(asst_outbox_t *ob, apr_pool_t *p, const apr_array_header_t *rows)
@@ -319,13 +348,24 @@ static int send_all(asst_outbox_t *ob, apr_pool_t *p, const apr_array_header_t *
     return rv;
 }
 
-int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id)
+/* Claims row id if it is still pending (into *row): 1, 0 when it is not,
+ * -1 when the database failed. */
+static int claim_id(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id, asst_outbox_row_t *row)
 {
     apr_array_header_t *rows = apr_array_make(p, 1, sizeof(asst_outbox_row_t));
+    int n = claim(ob, p, claim_one_sql, apr_psprintf(p, "%" APR_INT64_T_FMT, id), rows);
 
-    if (claim(ob, p, claim_one_sql, apr_psprintf(p, "%" APR_INT64_T_FMT, id), rows) < 0)
-        return -1;
-    return send_all(ob, p, rows);
+    if (n > 0)
+        *row = APR_ARRAY_IDX(rows, 0, asst_outbox_row_t);
+    return n;
+}
+
+int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id)
+{
+    asst_outbox_row_t row;
+    int rv = claim_id(ob, p, id, &row);
+
+    return rv > 0 ? send_one(ob, p, &row) : rv;
 }
 
 int asst_outbox_deliver_due(asst_outbox_t *ob, apr_pool_t *p, int limit)
@@ -335,4 +375,71 @@ int asst_outbox_deliver_due(asst_outbox_t *ob, apr_pool_t *p, int limit)
     if (claim(ob, p, claim_due_sql, apr_itoa(p, limit), rows) < 0)
         return -1;
     return send_all(ob, p, rows) < 0 ? -1 : rows->nelts;
+}
+
+/* ---- one turn's rows on a multi handle ---- */
+
+/* The rows go out one after another, as send_all sends them: a person's
+ * texts in order. */
+typedef struct {
+    asst_outbox_t *ob;
+    asst_http_multi_t *m;
+    apr_pool_t *p;
+    const apr_array_header_t *ids;   /* of long long */
+    int next;                        /* ids[next] is the next to claim */
+    asst_outbox_row_t row;           /* the one being sent */
+    void (*done)(void *baton);
+    void *baton;
+} delivery_t;
+
+static void delivered(void *baton)
+{
+    delivery_t *dl = baton;
+
+    dl->done(dl->baton);
+}
+
+static void sent(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_t *r);
+
+/* Claims the next of dl's rows still pending and starts its send; 0 when
+ * none is left. */
+static int start_next(delivery_t *dl)
+{
+    while (dl->next < dl->ids->nelts) {
+        apr_int64_t id = APR_ARRAY_IDX(dl->ids, dl->next++, long long);
+        const asst_deliverer_t *d;
+        int rv;
+
+        if (claim_id(dl->ob, dl->p, id, &dl->row) > 0
+            && (d = deliverer_or_refuse(dl->ob, dl->p, &dl->row, &rv)) != NULL) {
+            d->start(dl->ob, dl->m, dl->p, &dl->row, sent, dl);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* From asst_http_multi_run: done may be called right here. */
+static void sent(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_t *r)
+{
+    delivery_t *dl = baton;
+
+    conclude(dl->ob, dl->p, &dl->row, outcome, r);
+    if (!start_next(dl))
+        delivered(dl);
+}
+
+void asst_outbox_deliver_start(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
+                               const apr_array_header_t *ids, void (*done)(void *baton), void *baton)
+{
+    delivery_t *dl = apr_pcalloc(p, sizeof(*dl));
+
+    dl->ob = ob;
+    dl->m = m;
+    dl->p = p;
+    dl->ids = ids;
+    dl->done = done;
+    dl->baton = baton;
+    if (!start_next(dl))
+        asst_http_multi_at(m, 0, delivered, dl);
 }

@@ -2,6 +2,7 @@
 #define ASST_OUTBOX_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 #include "db/db.h"
 #include "net/twilio.h"
@@ -35,6 +36,16 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
 
 /* Sends row id if it is still pending. 0, or -1 when the database failed. */
 int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id);
+
+/* The rows ids (of long long, a turn's, in the order queued) on m, one
+ * after another: each is claimed and settled as by asst_outbox_deliver,
+ * its send running on m meanwhile. done(baton) once the last one is
+ * settled, always from inside asst_http_multi_run (also when there was
+ * nothing to send), never from here. ids and everything else live in p
+ * until then. A failed claim (the database) leaves that row pending for
+ * asst_outbox_deliver_due. */
+void asst_outbox_deliver_start(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
+                               const apr_array_header_t *ids, void (*done)(void *baton), void *baton);
 
 /* Claims up to limit due rows no other process holds and sends them, in
  * order. Returns how many were claimed, or -1 when the database failed. */

@@ -23,12 +23,19 @@ typedef struct {
 
 /* Delivers one claimed row of its kind (deliverers.c). The outcome
  * classes are Twilio's names but any provider's: sent, retry later, or
- * failed for good (r->error_message, r->error_code say why). */
+ * failed for good (r->error_message, r->error_code say why). A row is
+ * sent either way: send blocks (the scheduler, the spool drain), start
+ * runs on a multi handle among the agent loop's other requests and calls
+ * done from inside asst_http_multi_run, never from start itself. */
 typedef struct {
     const char *kind;
     int (*ready)(const asst_outbox_t *ob);   /* 0: not configured, rows wait */
+    /* why row can never go out (a payload it cannot send), or NULL */
+    const char *(*unsendable)(const asst_outbox_row_t *row);
     asst_twilio_outcome_t (*send)(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *row,
                                   asst_twilio_result_t *r);
+    void (*start)(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p, const asst_outbox_row_t *row,
+                  asst_twilio_done_fn *done, void *baton);
 } asst_deliverer_t;
 
 /* NULL for a kind nobody delivers. */
