@@ -1,15 +1,19 @@
 /* The rules planner's phrase parser, asst_rules_parse, on an SMS text: the
  * first byte picks the list last shown (& 3: none, "notes", "memory",
  * "reminders"), the rest up to a NUL is the text. The contract
- * (rules_parse.h): nothing understood, or one of the four tools with
+ * (rules_parse.h): nothing understood, or one of the five tools with
  * exactly one of the documented argument shapes; its JSON serializes and
  * reads back the same; free text (text, query, name) is a piece of the
- * person's text, trimmed; a zone is one word of it or "UTC"; times are
- * "HH:MM", 24 h; an item is 1..ASST_RULES_MAX_ITEM. Every string is valid
- * UTF-8 when the text is, and no longer than the text but for a constant.
- * A list no row asks for ("reminders") parses as no list at all. */
+ * person's text, trimmed; a reminder's "when" too, and a time phrase
+ * (asst_when_is_phrase); a zone is one word of it or "UTC"; times are
+ * "HH:MM", 24 h; an item is 1..ASST_RULES_MAX_ITEM, snooze minutes
+ * 1..ASST_RULES_MAX_MINUTES. Every string is valid UTF-8 when the text
+ * is, and no longer than the text but for a constant. After a reminders
+ * list a text reads as with no list, but for "cancel 2" and the like,
+ * which no list leaves not understood. */
 #include "fuzz.h"
 #include "agent/rules_parse.h"
+#include "reminders/when.h"
 
 /* A normalized value ("22:00" from "10pm", "12:00" from "noon") may be a
  * little longer than the words it came from. */
@@ -30,6 +34,9 @@ static const struct {
     { "settings", "set_name", "name" },   { "settings", "set_timezone", "timezone" },
     { "settings", "set_quiet_hours", "quiet_start quiet_end" },
     { "settings", "clear_quiet_hours", "" }, { "settings", "show", "" },
+    { "reminders", "create", "text when" }, { "reminders", "create", "text" },
+    { "reminders", "list", "" },          { "reminders", "cancel", "item" },
+    { "reminders", "snooze", "" },        { "reminders", "snooze", "minutes" },
     { "help", NULL, "" },                 { "help", NULL, "topic" },
 };
 
@@ -83,9 +90,10 @@ static void check_member(const char *key, json_object *v, const char *tool, cons
     const char *s;
     size_t len;
 
-    if (strcmp(key, "item") == 0) {
+    if (strcmp(key, "item") == 0 || strcmp(key, "minutes") == 0) {
+        int max = strcmp(key, "item") == 0 ? ASST_RULES_MAX_ITEM : ASST_RULES_MAX_MINUTES;
         REQUIRE(json_object_is_type(v, json_type_int));
-        REQUIRE(json_object_get_int64(v) >= 1 && json_object_get_int64(v) <= ASST_RULES_MAX_ITEM);
+        REQUIRE(json_object_get_int64(v) >= 1 && json_object_get_int64(v) <= max);
         return;
     }
     REQUIRE(json_object_is_type(v, json_type_string));
@@ -98,6 +106,10 @@ static void check_member(const char *key, json_object *v, const char *tool, cons
     REQUIRE(!fuzz_utf8_valid(text, text_len) || fuzz_utf8_valid(s, len));
     if (strcmp(key, "text") == 0 || strcmp(key, "query") == 0 || strcmp(key, "name") == 0) {
         check_piece(s, len, text, text_len);
+    } else if (strcmp(key, "when") == 0) {
+        REQUIRE(strcmp(tool, "reminders") == 0);
+        check_piece(s, len, text, text_len);
+        REQUIRE(asst_when_is_phrase(s, len));
     } else if (strcmp(key, "timezone") == 0) {
         if (strcmp(s, "UTC") != 0)
             check_piece(s, len, text, text_len);
@@ -156,9 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_call(&call, text, strlen(text));
     if (last_list && strcmp(last_list, "reminders") == 0) {
         asst_rules_parse(p, text, NULL, &none);
-        REQUIRE((call.tool == NULL) == (none.tool == NULL));
-        REQUIRE(!call.tool || (strcmp(call.tool, none.tool) == 0
-                               && json_object_equal(call.args, none.args)));
+        if (!none.tool && call.tool)   /* "cancel 2": item 2 of the list */
+            REQUIRE(strcmp(call.tool, "reminders") == 0 && has_shape(call.args, "cancel", "item"));
+        else
+            REQUIRE((call.tool == NULL) == (none.tool == NULL)
+                    && (!call.tool || (strcmp(call.tool, none.tool) == 0
+                                       && json_object_equal(call.args, none.args))));
         json_object_put(none.args);
     }
     json_object_put(call.args);

@@ -22,7 +22,7 @@
 #define SHORT_ERR 8
 #define SECRET_MIN 24   /* string values this long are looked for in messages */
 
-static const char *const tool_names[] = { "notes", "memory", "settings", "help" };
+static const char *const tool_names[] = { "notes", "reminders", "memory", "settings", "help" };
 #define NTOOLS (sizeof(tool_names) / sizeof(*tool_names))
 
 static json_object *tools_json;              /* asst_tools_openai_json(), parsed once */

@@ -73,7 +73,8 @@ CAPABILITIES = (
     'I can keep notes ("note: buy milk", "my notes", "search notes for milk", "delete note 2"), '
     'remember things about you ("remember that my sister is Ana", "what do you know about me", '
     '"forget my sister") and your settings ("call me Sam", "set my timezone to Europe/Berlin", '
-    '"quiet hours 22:00 to 07:00"). Text STOP to unsubscribe.')
+    '"quiet hours 22:00 to 07:00"), and remind you ("remind me tomorrow at 9 to call mom", '
+    '"my reminders"). Text STOP to unsubscribe.')
 QUOTE_MAX = 40
 
 

@@ -51,7 +51,7 @@ def test_a_tool_loop(llm_path):
     assert len(reqs) == 2
     first, second = reqs
     assert first["model"] == MODEL and first["tool_choice"] == "auto"
-    assert [t["function"]["name"] for t in first["tools"]] == ["notes", "memory", "settings", "help"]
+    assert [t["function"]["name"] for t in first["tools"]] == ["notes", "reminders", "memory", "settings", "help"]
     assert messages_of(first)[0]["role"] == "system"
     assert messages_of(first)[-1] == {"role": "user",
                                       "content": "remind me what to buy... actually just keep a note: oat milk"}

@@ -13,6 +13,8 @@
 #include <json-c/json.h>
 
 #include "agent/rules_parse_private.h"
+#include "agent/rules_when.h"
+#include "reminders/when.h"
 #include "tools/registry.h"
 #include "unit_main.h"
 #include "unit_pool.h"
@@ -102,7 +104,21 @@ static void free_corpus(void)
     free(corpus);
 }
 
+/* The clock and zone a reminder's "when" is resolved on: Tuesday 3 March
+ * 2026, 10:00 in Berlin. */
+#define ZONE "Europe/Berlin"
+#define NOW_LOCAL "2026-03-03T10:00:00"
+
 /* ---- helpers ---- */
+
+static apr_time_t fixed_now(void)
+{
+    apr_time_t now;
+    const char *err;
+
+    ck_assert_int_eq(asst_when_instant(NOW_LOCAL, ZONE, &now, &err), 0);
+    return now;
+}
 
 static int same_call(const asst_rules_call_t *got, const char *tool, json_object *args)
 {
@@ -186,8 +202,9 @@ START_TEST(corpus_reaches_every_row)
 }
 END_TEST
 
-/* Every call the parser makes passes the registry's own schema check,
- * the one the runner applies before running it. */
+/* Every call the planner makes passes the registry's own schema check,
+ * the one the runner applies before running it: a reminder's "when"
+ * turned into "at" first, as the planner does (on the fixed clock). */
 START_TEST(corpus_calls_fit_the_schemas)
 {
     for (int i = 0; i < corpus_n; i++) {
@@ -200,6 +217,8 @@ START_TEST(corpus_calls_fit_the_schemas)
         asst_rules_parse(pool, corpus[i].text, corpus[i].last_list, &call);
         if (!call.tool)
             continue;
+        rv = asst_rules_when_to_at(pool, call.args, fixed_now(), ZONE, &err);
+        ck_assert_msg(rv == 0, "line %d: \"%s\": %s", corpus[i].lineno, corpus[i].text, err);
         rv = asst_tools_check(pool, call.tool, json_object_to_json_string(call.args), &tool, &args, &err);
         json_object_put(call.args);
         json_object_put(args);
@@ -264,8 +283,9 @@ START_TEST(bare_numbers_follow_the_last_list)
         const char *text;
         const char *tool[4];   /* after each of lists[] */
     } cases[] = {
-        { "delete 2", { NULL, "notes", "memory", NULL } },
-        { "remove #2", { NULL, "notes", "memory", NULL } },
+        { "delete 2", { NULL, "notes", "memory", "reminders" } },
+        { "remove #2", { NULL, "notes", "memory", "reminders" } },
+        { "cancel 2", { NULL, NULL, NULL, "reminders" } },
         { "forget 2", { "memory", "notes", "memory", "memory" } },
         { "delete note 2", { "notes", "notes", "notes", "notes" } },
         { "forget memory 2", { "memory", "memory", "memory", "memory" } },
@@ -316,6 +336,81 @@ START_TEST(clock_times)
         else
             ck_assert_msg(!tool, "%s: %s", text, value ? value : tool);
     }
+}
+END_TEST
+
+/* What the planner hands the reminders tool for a text, on the fixed
+ * clock: the tool's arguments as JSON text, or the sentence refusing it. */
+static const char *planned(const char *text)
+{
+    asst_rules_call_t call;
+    const char *err = NULL, *out;
+
+    asst_rules_parse(pool, text, NULL, &call);
+    ck_assert_msg(call.tool && strcmp(call.tool, "reminders") == 0, "\"%s\": %s", text,
+                  call.tool ? call.tool : "not understood");
+    if (asst_rules_when_to_at(pool, call.args, fixed_now(), ZONE, &err) < 0)
+        out = apr_pstrcat(pool, "refused: ", err, NULL);
+    else
+        out = apr_pstrdup(pool, json_object_to_json_string_ext(call.args, JSON_C_TO_STRING_PLAIN |
+                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(call.args);
+    return out;
+}
+
+START_TEST(when_becomes_at)
+{
+    static const struct {
+        const char *text;
+        const char *args;
+    } cases[] = {
+        { "remind me to call mom tomorrow at 9",
+          "{\"action\":\"create\",\"text\":\"call mom\",\"wording\":\"tomorrow at 9\","
+          "\"at\":\"2026-03-04T09:00:00\"}" },
+        { "remind me in 20 minutes to check the oven",
+          "{\"action\":\"create\",\"text\":\"check the oven\",\"wording\":\"in 20 minutes\","
+          "\"at\":\"2026-03-03T10:20:00\"}" },
+        { "every weekday at 7:30 remind me to stretch",
+          "{\"action\":\"create\",\"text\":\"stretch\",\"wording\":\"every weekday at 7:30\","
+          "\"at\":\"2026-03-04T07:30:00\",\"rrule\":\"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\"}" },
+        { "remind me every monday and thursday at 6pm to go to the gym",
+          "{\"action\":\"create\",\"text\":\"go to the gym\","
+          "\"wording\":\"every monday and thursday at 6pm\",\"at\":\"2026-03-05T18:00:00\","
+          "\"rrule\":\"FREQ=WEEKLY;BYDAY=MO,TH\"}" },
+        { "remind me at 7 to call mom",   /* 10:00 now: 19:00 is the next 7 */
+          "{\"action\":\"create\",\"text\":\"call mom\",\"wording\":\"at 7\","
+          "\"at\":\"2026-03-03T19:00:00\"}" },
+        { "remind me to call mom", "{\"action\":\"create\",\"text\":\"call mom\"}" },
+        { "snooze 10", "{\"action\":\"snooze\",\"minutes\":10}" },
+        { "remind me today at 9 to call mom",
+          "refused: That time has passed: today, Tue 3 Mar, 9:00 AM (Europe/Berlin)." },
+        { "remind me on 29 february 2027 to call mom", "refused: There is no 29 February 2027." },
+        { "remind me today to call mom", "refused: What time? For example \"today at 5pm\"." },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+        ck_assert_str_eq(planned(cases[i].text), cases[i].args);
+}
+END_TEST
+
+/* The person's zone decides the wall time; an unknown one is refused. */
+START_TEST(when_needs_a_zone)
+{
+    asst_rules_call_t call;
+    const char *err = NULL;
+    json_object *at;
+
+    asst_rules_parse(pool, "remind me at 5pm to call mom", NULL, &call);
+    ck_assert_int_eq(asst_rules_when_to_at(pool, call.args, fixed_now(), "America/New_York", &err), 0);
+    ck_assert(json_object_object_get_ex(call.args, "at", &at));
+    ck_assert_str_eq(json_object_get_string(at), "2026-03-03T17:00:00");   /* 04:00 there now */
+    json_object_put(call.args);
+
+    asst_rules_parse(pool, "remind me at 5pm to call mom", NULL, &call);
+    ck_assert_int_eq(asst_rules_when_to_at(pool, call.args, fixed_now(), "Nowhere/Town", &err), -1);
+    ck_assert_str_eq(err, "I don't know the time zone \"Nowhere/Town\".");
+    json_object_put(call.args);
+    ck_assert_int_eq(asst_rules_when_to_at(pool, NULL, fixed_now(), ZONE, &err), 0);
 }
 END_TEST
 
@@ -379,6 +474,8 @@ static Suite *rules_suite(void)
     tcase_add_test(focus, free_text_keeps_bytes_and_lines);
     tcase_add_test(focus, bare_numbers_follow_the_last_list);
     tcase_add_test(focus, clock_times);
+    tcase_add_test(focus, when_becomes_at);
+    tcase_add_test(focus, when_needs_a_zone);
     tcase_add_test(focus, not_understood_leaves_nothing);
     tcase_add_test(focus, long_texts_stay_linear_enough);
     suite_add_tcase(s, focus);

@@ -23,11 +23,11 @@ START_TEST(tools_array_is_openai_shaped_and_stable)
 {
     const char *text = asst_tools_openai_json();
     json_object *array = json_tokener_parse(text);
-    const char *names[] = { "notes", "memory", "settings", "help" };
+    const char *names[] = { "notes", "reminders", "memory", "settings", "help" };
 
     ck_assert_ptr_nonnull(array);
-    ck_assert_int_eq(json_object_array_length(array), 4);
-    for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(json_object_array_length(array), 5);
+    for (size_t i = 0; i < 5; i++) {
         json_object *tool = json_object_array_get_idx(array, i), *fn, *v;
         ck_assert(json_object_object_get_ex(tool, "type", &v));
         ck_assert_str_eq(json_object_get_string(v), "function");
@@ -91,6 +91,41 @@ START_TEST(bulk_deletes_ask_first)
 }
 END_TEST
 
+START_TEST(reminder_calls_are_checked)
+{
+    const char *err = NULL;
+
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"create\",\"text\":\"call mom\","
+                                             "\"at\":\"2030-03-05T15:00\"}", &err), 0);
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"create\",\"text\":\"stretch\","
+                                             "\"at\":\"2030-03-05T07:30:00\",\"rrule\":\"FREQ=DAILY\","
+                                             "\"wording\":\"every day at 7:30\"}", &err), 0);
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"snooze\"}", &err), 0);
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"snooze\",\"minutes\":1441}", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "\"minutes\""));
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"cancel\",\"item\":0}", &err), -1);
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"create\",\"text\":\"x\",\"at\":\"tomorrow\"}",
+                                &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "\"at\""));
+    ck_assert_int_eq(check_call("reminders", "{\"action\":\"delete_all\"}", &err), -1);
+}
+END_TEST
+
+START_TEST(only_listing_reminders_reads)
+{
+    const char *actions[] = { "create", "list", "cancel", "snooze" };
+    const int reads[] = { 0, 1, 0, 0 };
+
+    for (size_t i = 0; i < 4; i++) {
+        json_object *args = json_object_new_object();
+        json_object_object_add(args, "action", json_object_new_string(actions[i]));
+        ck_assert_int_eq(asst_tool_reads(&asst_tool_reminders, args), reads[i]);
+        ck_assert_ptr_null(asst_tool_confirm(&asst_tool_reminders, args));
+        json_object_put(args);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tools");
@@ -101,6 +136,8 @@ int main(void)
     tcase_add_test(tc, good_calls_pass);
     tcase_add_test(tc, bad_calls_are_told_why);
     tcase_add_test(tc, bulk_deletes_ask_first);
+    tcase_add_test(tc, reminder_calls_are_checked);
+    tcase_add_test(tc, only_listing_reminders_reads);
     suite_add_tcase(s, tc);
     return asst_unit_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "planner.h"
 #include "rules_parse.h"
+#include "rules_when.h"
 #include "tools/registry.h"
 
 #define QUOTE_MAX 40   /* characters of their text quoted back: enough to recognise it */
@@ -45,6 +46,7 @@ static int decide(const asst_planner_t *self, apr_pool_t *p, const asst_plan_inp
 {
     const asst_step_t *result = last_tool_result(in->journal);
     asst_rules_call_t parsed;
+    const char *err;
 
     (void)self;
     if (result) {
@@ -57,7 +59,10 @@ static int decide(const asst_planner_t *self, apr_pool_t *p, const asst_plan_inp
                                   asst_help_text());
         return 0;
     }
-    call_parsed_tool(p, &parsed, out);
+    if (asst_rules_when_to_at(p, parsed.args, apr_time_now(), in->timezone, &err) < 0)
+        out->reply = err;   /* a time we cannot use: say why, call nothing */
+    else
+        call_parsed_tool(p, &parsed, out);
     json_object_put(parsed.args);
     return 0;
 }

@@ -31,6 +31,7 @@ static const rule_t rules[] = {
     /* a bare number is an item of the list just shown */
     { DELETE "|forget [number|item] {item}", "notes", "delete", "notes" },
     { DELETE "|forget [number|item] {item}", "memory", "forget", "memory" },
+    { DELETE "|cancel|stop [number|item] {item}", "reminders", "cancel", "reminders" },
 
     /* notes */
     { "note to self {text}", "notes", "add", ANY },
@@ -54,8 +55,31 @@ static const rule_t rules[] = {
     { DELETE " [the] note [number|item] {item}", "notes", "delete", ANY },
     { CLEAR " [out] [all] [of] [my|the] notes", "notes", "delete_all", ANY },
 
+    /* reminders. {when} is a time phrase (reminders/when.h), which the
+     * planner turns into the tool's "at", "rrule" and "wording"
+     * (rules_when.c); {what} leaves it all of the end that is one. */
+    { "remind me {when} to|that|about {text}", "reminders", "create", ANY },
+    { "remind me to|about {what} {when}", "reminders", "create", ANY },
+    { "remind me to|about {text}", "reminders", "create", ANY },   /* no time: the tool asks */
+    { "{when} remind me to|that|about {text}", "reminders", "create", ANY },
+    { "set|add|create|make [a|an] [new] reminder [for] {when} to|that|about|for {text}",
+      "reminders", "create", ANY },
+    { "set|add|create|make [a|an] [new] reminder to|about|for {what} {when}", "reminders",
+      "create", ANY },
+    { "reminder {what} {when}", "reminders", "create", ANY },
+    { "remember to {what} {when}", "reminders", "create", ANY },
+    { "don't|do_not [let] [me] forget to {what} {when}", "reminders", "create", ANY },
+    { "remind me again [in] {minutes}", "reminders", "snooze", ANY },
+    { "snooze [it|that|this|reminder] [for|by|another] {minutes}", "reminders", "snooze", ANY },
+    { "snooze [it|that|this|reminder]", "reminders", "snooze", ANY },
+    { "[" SHOW "] [me] [all] [of] [my|the] reminders", "reminders", "list", ANY },
+    { "what's|what [are|is] [all] [my|the] reminders", "reminders", "list", ANY },
+    { "what reminders do i have", "reminders", "list", ANY },
+    { "do i have [any] reminders", "reminders", "list", ANY },
+    { DELETE "|cancel|stop [the] reminder [number|item] {item}", "reminders", "cancel", ANY },
+
     /* memory */
-    { "remember to {any}", NOTHING, NULL, ANY },   /* a reminder, not a fact */
+    { "remember to {any}", NOTHING, NULL, ANY },   /* a reminder without a time: not a fact */
     { "remember [that] {text}", "memory", "remember", ANY },
     { "don't|do_not forget [that] {text}", "memory", "remember", ANY },
     { "keep in mind [that] {text}", "memory", "remember", ANY },

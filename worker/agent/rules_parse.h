@@ -19,23 +19,36 @@
  *   settings  {"action": "set_name", "name"} | {"action": "set_timezone", "timezone"}
  *             | {"action": "set_quiet_hours", "quiet_start", "quiet_end"} ("HH:MM", 24 h)
  *             | {"action": "clear_quiet_hours"} | {"action": "show"}
+ *   reminders {"action": "create", "text", "when"} | {"action": "create", "text"}
+ *             | {"action": "list"} | {"action": "cancel", "item"}
+ *             | {"action": "snooze"} | {"action": "snooze", "minutes"}
  *   help      {} | {"topic": "notes" | "memory" | "settings"}
+ *
+ * "when" is not the tool's: it is the person's time phrase ("tomorrow at
+ * 9", "every weekday at 7:30"; asst_when_is_phrase is true of it), which
+ * the planner, knowing the clock and the person's zone, turns into the
+ * tool's "at", "rrule" and "wording" (rules_when.h). A create without
+ * "when" leaves the tool to ask for a time.
  *
  * Free text (note text, fact, query, name) keeps the person's bytes and
  * case, inner line breaks included; only its ends are trimmed (see
- * rules_parse_text.c for exactly what). "item" is 1..ASST_RULES_MAX_ITEM. */
+ * rules_parse_text.c for exactly what). "item" is 1..ASST_RULES_MAX_ITEM,
+ * "minutes" 1..ASST_RULES_MAX_MINUTES. */
 
 #define ASST_RULES_MAX_ITEM 9999
+#define ASST_RULES_MAX_MINUTES 1440
 #define ASST_RULES_MAX_TEXT 8192   /* longer texts are not understood (bytes) */
 
 typedef struct {
-    const char *tool;       /* "notes" | "memory" | "settings" | "help"; NULL: not understood */
+    const char *tool;       /* "notes" | "memory" | "settings" | "reminders" | "help";
+                             * NULL: not understood */
     json_object *args;      /* owned by the caller (json_object_put); NULL when tool is NULL */
 } asst_rules_call_t;
 
 /* last_list: the kind of list the person was last shown ("notes",
- * "memory") or NULL; it makes "delete 2" / "remove 2" / "forget 2" mean
- * item 2 of that list ("forget 2" with no list means memory item 2).
+ * "memory", "reminders") or NULL; it makes "delete 2" / "remove 2" /
+ * "forget 2" / "cancel 2" mean item 2 of that list ("forget 2" with no
+ * list, or after reminders, means memory item 2).
  * Strings in the result are static or allocated from p. */
 void asst_rules_parse(apr_pool_t *p, const char *text, const char *last_list,
                       asst_rules_call_t *out);

@@ -7,24 +7,30 @@
 #include "rules_parse_private.h"
 
 /* A slot either takes free text up to where the rest of the pattern can
- * match (rest), or reads a value of its own length (sized). */
+ * match (rest), or reads a value of its own length (sized). A rest slot
+ * takes the longest such span, or with `shortest` the shortest: in
+ * "remind me to {what} {when}" the time is all of the end that is one. */
 typedef struct {
     const char *name;    /* in the pattern: {name} */
     const char *key;     /* the JSON member it fills; NULL: none */
     const char *(*rest)(apr_pool_t *p, const char *s, size_t n);
     int (*sized)(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
+    int shortest;
 } slot_t;
 
 static const slot_t slots[] = {
-    { "text",  "text",        asst_rules_free_text, NULL },
-    { "query", "query",       asst_rules_query,     NULL },
-    { "name",  "name",        asst_rules_name,      NULL },
-    { "any",   NULL,          asst_rules_anything,  NULL },
-    { "item",  "item",        NULL, asst_rules_item },
-    { "start", "quiet_start", NULL, asst_rules_time },
-    { "end",   "quiet_end",   NULL, asst_rules_time },
-    { "tz",    "timezone",    NULL, asst_rules_timezone },
-    { "topic", "topic",       NULL, asst_rules_topic },
+    { "text",    "text",        asst_rules_free_text, NULL, 0 },
+    { "what",    "text",        asst_rules_free_text, NULL, 1 },
+    { "when",    "when",        asst_rules_when,      NULL, 0 },
+    { "query",   "query",       asst_rules_query,     NULL, 0 },
+    { "name",    "name",        asst_rules_name,      NULL, 0 },
+    { "any",     NULL,          asst_rules_anything,  NULL, 0 },
+    { "item",    "item",        NULL, asst_rules_item, 0 },
+    { "start",   "quiet_start", NULL, asst_rules_time, 0 },
+    { "end",     "quiet_end",   NULL, asst_rules_time, 0 },
+    { "tz",      "timezone",    NULL, asst_rules_timezone, 0 },
+    { "topic",   "topic",       NULL, asst_rules_topic, 0 },
+    { "minutes", "minutes",     NULL, asst_rules_minutes, 0 },
 };
 
 typedef struct {
@@ -131,19 +137,30 @@ static int match_span(asst_rules_match_t *m, const slot_t *slot, const char *pat
     return 0;
 }
 
+static int span_ends_at(const char *s, size_t n)
+{
+    return !s[n] || asst_rules_is_space((unsigned char)s[n]);
+}
+
 /* Last in the pattern the slot takes the whole rest; else the longest
- * span, ending at a space or the end, after which the pattern matches
- * ("add {text} to my notes"). */
+ * (or shortest) span, ending at a space or the end, after which the
+ * pattern matches ("add {text} to my notes"). */
 static int match_rest(asst_rules_match_t *m, const slot_t *slot, const char *pat,
                       const char *s)
 {
     token_t next;
-    size_t n = strlen(s);
+    size_t len = strlen(s);
 
     if (!next_token(pat, &next))
-        return match_span(m, slot, pat, s, n);
-    for (; n > 0; n--)
-        if ((!s[n] || asst_rules_is_space((unsigned char)s[n])) && match_span(m, slot, pat, s, n))
+        return match_span(m, slot, pat, s, len);
+    if (slot->shortest) {
+        for (size_t n = 1; n <= len; n++)
+            if (span_ends_at(s, n) && match_span(m, slot, pat, s, n))
+                return 1;
+        return 0;
+    }
+    for (size_t n = len; n > 0; n--)
+        if (span_ends_at(s, n) && match_span(m, slot, pat, s, n))
             return 1;
     return 0;
 }

@@ -64,6 +64,8 @@ const char *asst_rules_free_text(apr_pool_t *p, const char *s, size_t n);
 const char *asst_rules_query(apr_pool_t *p, const char *s, size_t n);
 const char *asst_rules_name(apr_pool_t *p, const char *s, size_t n);
 const char *asst_rules_anything(apr_pool_t *p, const char *s, size_t n);
+/* A time phrase reminders/when.h understands ("tomorrow at 9"), trimmed. */
+const char *asst_rules_when(apr_pool_t *p, const char *s, size_t n);
 
 /* Values of their own length at s: bytes taken, or -1; the value goes to
  * cap->str or cap->num. */
@@ -71,5 +73,7 @@ int asst_rules_item(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_time(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_timezone(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_topic(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
+/* "10", "10 minutes", "2 hours", "half an hour": 1..ASST_RULES_MAX_MINUTES. */
+int asst_rules_minutes(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 
 #endif

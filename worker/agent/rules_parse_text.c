@@ -5,6 +5,7 @@
 
 #include <apr_strings.h>
 
+#include "reminders/when.h"
 #include "rules_parse_private.h"
 
 #define END_PUNCT ".!?,;:"
@@ -249,6 +250,17 @@ const char *asst_rules_name(apr_pool_t *p, const char *s, size_t n)
     return name;
 }
 
+/* A time phrase of reminders/when.h: "tomorrow at 9", "every weekday at
+ * 7:30". End punctuation is the sentence's, not the time's. */
+const char *asst_rules_when(apr_pool_t *p, const char *s, size_t n)
+{
+    trim(&s, &n);
+    while (n && strchr(END_PUNCT, s[n - 1]) && !(n > 2 && (s[n - 2] | 0x20) == 'm' && s[n - 3] == '.'))
+        n--;   /* "9 a.m." keeps its dot */
+    trim(&s, &n);
+    return n && asst_when_is_phrase(s, n) ? apr_pstrmemdup(p, s, n) : NULL;
+}
+
 /* Anything at all (the value is dropped): "help me with my taxes". */
 const char *asst_rules_anything(apr_pool_t *p, const char *s, size_t n)
 {
@@ -362,6 +374,46 @@ int asst_rules_time(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)
     return (int)(t - s);
 }
 
+/* ---- snooze minutes ---- */
+
+static const word_value_t minute_units[] = {   /* minutes in one */
+    { "minutes", 1 }, { "minute", 1 }, { "mins", 1 }, { "min", 1 }, { "m", 1 },
+    { "hours", 60 }, { "hour", 60 }, { "hrs", 60 }, { "hr", 60 }, { "h", 60 },
+};
+
+static const word_value_t minute_phrases[] = {
+    { "half an hour", 30 }, { "an hour", 60 }, { "one hour", 60 }, { "a minute", 1 },
+};
+
+/* "10", "10 minutes", "10min", "2 hours", "half an hour": 1..1440. */
+int asst_rules_minutes(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)
+{
+    const char *t = s;
+    int minutes = 0, unit = 1, len;
+
+    (void)p;
+    if ((len = table_word(minute_phrases, sizeof(minute_phrases) / sizeof(*minute_phrases), s,
+                          &minutes)) >= 0) {
+        t = s + len;
+    } else {
+        for (; is_digit(*t) && minutes <= ASST_RULES_MAX_MINUTES; t++)
+            minutes = minutes * 10 + (*t - '0');
+        if (t == s)
+            return -1;
+        len = table_word(minute_units, sizeof(minute_units) / sizeof(*minute_units),
+                         asst_rules_skip_spaces(t), &unit);
+        if (len >= 0)
+            t = asst_rules_skip_spaces(t) + len;
+        else if (is_word(*t))
+            return -1;
+        minutes *= unit;
+    }
+    if (minutes < 1 || minutes > ASST_RULES_MAX_MINUTES)
+        return -1;
+    cap->num = minutes;
+    return (int)(t - s);
+}
+
 typedef struct {
     const char *word;
     const char *value;
@@ -399,6 +451,7 @@ static const word_string_t topics[] = {
     { "settings", "settings" }, { "setting", "settings" }, { "preferences", "settings" },
     { "time_zones", "settings" }, { "time_zone", "settings" }, { "quiet_hours", "settings" },
     { "name", "settings" },
+    { "reminders", "reminders" }, { "reminder", "reminders" }, { "reminding", "reminders" },
 };
 
 int asst_rules_topic(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)

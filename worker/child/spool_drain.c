@@ -186,6 +186,20 @@ static int drain_one(asst_work_t *w, apr_pool_t *p, const char *dir, const char 
     return 1;
 }
 
+int asst_spool_waiting(apr_pool_t *p, const char *dir)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    int n = 0, is_status;
+
+    if (apr_dir_open(&d, dir, p) != APR_SUCCESS)
+        return 0;
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d) == APR_SUCCESS)
+        n += fi.filetype == APR_REG && fi.name[0] != '.' && is_spooled(fi.name, &is_status);
+    apr_dir_close(d);
+    return n;
+}
+
 int asst_spool_drain(asst_work_t *w, apr_pool_t *p, const char *dir)
 {
     apr_dir_t *d;

@@ -13,4 +13,8 @@
  * taken in. */
 int asst_spool_drain(asst_work_t *w, apr_pool_t *p, const char *dir);
 
+/* Spooled files in dir now (left for a later pass: Redis or PostgreSQL
+ * away, a status callback waiting for its message). */
+int asst_spool_waiting(apr_pool_t *p, const char *dir);
+
 #endif

@@ -7,6 +7,8 @@
 #include "worker_directives.h"
 
 enum { ASST_SIGNUP_OPEN, ASST_SIGNUP_PAIRING, ASST_SIGNUP_CLOSED };
+/* MissedPolicy: reminders that came due while no scheduler ran. */
+enum { ASST_MISSED_FIRE, ASST_MISSED_SKIP };
 
 #define ASST_CONF_FIELD_POSITIVE long
 #define ASST_CONF_FIELD_INT long

@@ -100,6 +100,11 @@
       "recent texts), counted as 4 bytes a token; recent texts, then the least relevant "  \
       "memories, are cut first.")                                                          \
     X(ConfirmTTL, POSITIVE, confirm_ttl, "600", "10..86400", "seconds",                    \
-      "How long an action waiting for the person's YES stays valid.")
+      "How long an action waiting for the person's YES stays valid.")                      \
+    X(MissedPolicy, ENUM, missed_policy, "fire", "fire|skip", "policy",                    \
+      "Reminders that came due more than a minute ago, while no scheduler ran (downtime): " \
+      "fire = send them, saying how late (\"Reminder (late, was due 9:00 AM): ...\"); "    \
+      "skip = send nothing and move each on to its next occurrence. Either way a series "  \
+      "fires at most once for everything it missed.")
 
 #endif

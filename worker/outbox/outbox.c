@@ -50,8 +50,12 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
 static const char claim_one_sql[] = CLAIM_SQL(
     "SELECT id FROM outbox WHERE id = $1 AND status = 'pending' AND kind = ANY($2::text[])" IN_ORDER
     " FOR UPDATE SKIP LOCKED");
+/* A row never tried is its turn's to send (the agent claims it right
+ * after the commit); the scheduler takes it only if that has not happened
+ * within ASST_OUTBOX_AGENT_GRACE, so the two do not race for fresh rows. */
 static const char claim_due_sql[] = CLAIM_SQL(
-    "SELECT id FROM outbox WHERE status = 'pending' AND kind = ANY($2::text[]) AND next_attempt_at <= now()"
+    "SELECT id FROM outbox WHERE status = 'pending' AND kind = ANY($2::text[]) AND next_attempt_at <= now() "
+    "  AND (attempts > 0 OR created_at <= now() - " ASST_OUTBOX_AGENT_GRACE ")"
     IN_ORDER " ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED");
 
 /* Only if another session holds a row's lock (it cannot, unless it leaked

@@ -29,6 +29,10 @@
 #define ASST_OUTBOX_QUICK_CAP_MS 5000
 #define ASST_OUTBOX_BACKOFF_CAP_MS (5 * 60 * 1000)
 
+/* How long a fresh row is left to the process that queued it before the
+ * scheduler sends it (an SQL interval). */
+#define ASST_OUTBOX_AGENT_GRACE "interval '2 seconds'"
+
 typedef struct asst_outbox asst_outbox_t;
 
 /* twilio may be NULL (not configured): rows then wait as pending. */
@@ -50,6 +54,12 @@ void asst_outbox_deliver_start(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool
 /* Claims up to limit due rows no other process holds and sends them, in
  * order. Returns how many were claimed, or -1 when the database failed. */
 int asst_outbox_deliver_due(asst_outbox_t *ob, apr_pool_t *p, int limit);
+
+/* When the scheduler next has something to do here: a retry, a fresh row
+ * past its grace, an unknown row to look up, or (while rows are being
+ * sent) the next orphan sweep, a second away. 0 with *at, 1 when nothing
+ * is waiting (or no deliverer is ready), -1 when the database failed. */
+int asst_outbox_next_due(asst_outbox_t *ob, apr_pool_t *p, apr_time_t *at);
 
 /* Rows 'sending' that nobody holds become 'unknown' (looked up after a
  * second). Returns how many, or -1 when the database failed. */

@@ -7,12 +7,13 @@
     "I can keep notes (\"note: buy milk\", \"my notes\", \"search notes for milk\", "      \
     "\"delete note 2\"), remember things about you (\"remember that my sister is Ana\", "  \
     "\"what do you know about me\", \"forget my sister\") and your settings (\"call me "   \
-    "Sam\", \"set my timezone to Europe/Berlin\", \"quiet hours 22:00 to 07:00\"). "       \
+    "Sam\", \"set my timezone to Europe/Berlin\", \"quiet hours 22:00 to 07:00\"), and "  \
+    "remind you (\"remind me tomorrow at 9 to call mom\", \"my reminders\"). "             \
     "Text STOP to unsubscribe."
 
 static const char schema[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
-    "\"topic\":{\"type\":\"string\",\"enum\":[\"notes\",\"memory\",\"settings\"]}}}";
+    "\"topic\":{\"type\":\"string\",\"enum\":[\"notes\",\"memory\",\"settings\",\"reminders\"]}}}";
 
 static const struct {
     const char *topic;
@@ -26,6 +27,9 @@ static const struct {
                 "for good." },
     { "settings", "Settings: \"call me Sam\", \"set my timezone to Europe/Berlin\", \"quiet hours 22:00 to "
                   "07:00\", \"no quiet hours\", \"my settings\"." },
+    { "reminders", "Reminders: \"remind me in 20 minutes to check the oven\", \"remind me tomorrow at 9 to call "
+                   "mom\", \"every weekday at 7:30 remind me to stretch\", \"my reminders\", \"cancel reminder "
+                   "2\", \"snooze 10\" after one went off. Times are in your time zone." },
 };
 
 static void run(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)

@@ -7,6 +7,7 @@
 
 static const asst_tool_t *const tools[] = {
     &asst_tool_notes,
+    &asst_tool_reminders,
     &asst_tool_memory,
     &asst_tool_settings,
     &asst_tool_help,

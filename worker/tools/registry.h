@@ -6,8 +6,8 @@
 
 #include "tool.h"
 
-/* Every tool a planner can call, in one table (registry.c): reminders,
- * calendar, email and documents join it as rows, with no runner change. */
+/* Every tool a planner can call, in one table (registry.c): calendar,
+ * email and documents join it as rows, with no runner change. */
 
 const asst_tool_t *asst_tools_find(const char *name);
 
@@ -23,6 +23,7 @@ int asst_tools_check(apr_pool_t *p, const char *name, const char *arguments, con
                      json_object **args, const char **err);
 
 extern const asst_tool_t asst_tool_notes;
+extern const asst_tool_t asst_tool_reminders;
 extern const asst_tool_t asst_tool_memory;
 extern const asst_tool_t asst_tool_settings;
 extern const asst_tool_t asst_tool_help;

@@ -68,18 +68,29 @@ const char *asst_tool_delete_all(asst_tool_ctx_t *ctx, const char *table, const 
     return n;
 }
 
-const char *asst_tool_show_list(asst_tool_ctx_t *ctx, const char *kind, PGresult *res, int text_col)
+const char *asst_tool_show_items(asst_tool_ctx_t *ctx, const char *kind, const apr_array_header_t *ids,
+                                 const apr_array_header_t *texts)
 {
     const char *text = "";
 
     ctx->shown_kind = kind;
-    ctx->shown_ids = apr_array_make(ctx->p, PQntuples(res), sizeof(const char *));
-    for (int i = 0; i < PQntuples(res); i++) {
-        APR_ARRAY_PUSH(ctx->shown_ids, const char *) = apr_pstrdup(ctx->p, PQgetvalue(res, i, 0));
+    ctx->shown_ids = apr_array_copy(ctx->p, ids);
+    for (int i = 0; i < texts->nelts; i++)
         text = apr_psprintf(ctx->p, "%s%s%d. %s", text, i ? "\n" : "", i + 1,
-                            clip(ctx->p, PQgetvalue(res, i, text_col)));
-    }
+                            clip(ctx->p, APR_ARRAY_IDX(texts, i, const char *)));
     return text;
+}
+
+const char *asst_tool_show_list(asst_tool_ctx_t *ctx, const char *kind, PGresult *res, int text_col)
+{
+    apr_array_header_t *ids = apr_array_make(ctx->p, PQntuples(res), sizeof(const char *));
+    apr_array_header_t *texts = apr_array_make(ctx->p, PQntuples(res), sizeof(const char *));
+
+    for (int i = 0; i < PQntuples(res); i++) {
+        APR_ARRAY_PUSH(ids, const char *) = apr_pstrdup(ctx->p, PQgetvalue(res, i, 0));
+        APR_ARRAY_PUSH(texts, const char *) = apr_pstrdup(ctx->p, PQgetvalue(res, i, text_col));
+    }
+    return asst_tool_show_items(ctx, kind, ids, texts);
 }
 
 static const asst_tool_action_t *action_of(const asst_tool_t *tool, json_object *args)

@@ -90,5 +90,9 @@ const char *asst_tool_delete_all(asst_tool_ctx_t *ctx, const char *table, const 
 /* Records res's first column as the list shown (kind), and returns its
  * rows as "1. text\n2. text" from column text_col. */
 const char *asst_tool_show_list(asst_tool_ctx_t *ctx, const char *kind, PGresult *res, int text_col);
+/* The same for rows whose text is composed by the tool: ids and texts
+ * (both of const char *) side by side. */
+const char *asst_tool_show_items(asst_tool_ctx_t *ctx, const char *kind, const apr_array_header_t *ids,
+                                 const apr_array_header_t *texts);
 
 #endif

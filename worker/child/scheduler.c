@@ -1,0 +1,145 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "asst_log.h"
+#include "db/listen.h"
+#include "reminders/fire.h"
+#include "scheduler.h"
+#include "spool_drain.h"
+
+#define CHANNEL "asst_scheduler"
+#define REMINDER_BATCH 100
+#define OUTBOX_BATCH 20
+/* Nothing due: sleep this long at most (the master's death arrives as a
+ * SIGTERM, PR_SET_PDEATHSIG, so this is only a backstop). */
+#define LONGEST_SLEEP apr_time_from_sec(300)
+/* Something is due but could not be done (held by another host, waiting
+ * behind an earlier text), or the database cannot say: look again then. */
+#define RETRY_SLEEP apr_time_from_sec(1)
+
+typedef struct {
+    asst_work_t *w;
+    asst_reminders_t *reminders;
+    asst_db_listener_t *listener;
+    int spool_fd;                  /* inotify on SpoolDir, or -1 */
+} scheduler_t;
+
+/* One pass over everything that may be due; how much it did. *full: a
+ * batch was full, so more is waiting. */
+static int pass(scheduler_t *s, apr_pool_t *p, int *full)
+{
+    asst_work_t *w = s->w;
+    int fired = asst_reminders_fire_due(s->reminders, p, REMINDER_BATCH);
+    int swept = asst_outbox_sweep_orphans(w->outbox, p);
+    int looked = asst_outbox_reconcile_due(w->outbox, p, OUTBOX_BATCH);
+    int sent = asst_outbox_deliver_due(w->outbox, p, OUTBOX_BATCH);
+    int drained = w->conf->spool_dir ? asst_spool_drain(w, p, w->conf->spool_dir) : 0;
+
+    *full = fired == REMINDER_BATCH || looked == OUTBOX_BATCH || sent == OUTBOX_BATCH;
+    return (fired > 0) + (swept > 0) + (looked > 0) + (sent > 0) + (drained > 0);
+}
+
+/* The earliest next due time of the reminders and the outbox, as a wait
+ * from now; LONGEST_SLEEP when nothing is due; -1 when the database could
+ * not tell. */
+static apr_interval_time_t until_due(scheduler_t *s, apr_pool_t *p)
+{
+    apr_time_t now = apr_time_now(), due = now + LONGEST_SLEEP, at;
+    int rv;
+
+    if ((rv = asst_reminders_next_due(s->reminders, p, &at)) < 0)
+        return -1;
+    if (rv == 0 && at < due)
+        due = at;
+    if ((rv = asst_outbox_next_due(s->w->outbox, p, &at)) < 0)
+        return -1;
+    if (rv == 0 && at < due)
+        due = at;
+    return due > now ? due - now : 0;
+}
+
+/* A file landing in the spool: mod_assistant writes it while Redis is down. */
+static int watch_spool(const char *dir)
+{
+    int fd;
+
+    if (!dir || (fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+        return -1;
+    if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        asst_log(ASST_LOG_WARN, "ASST01011: cannot watch SpoolDir %s (%s): it is looked at every second", dir,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void drain_events(int fd)
+{
+    char buf[4096];
+
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+/* The wait after a pass that did `did` things: none when a batch was
+ * full or something was done and more is due; otherwise until the next
+ * due time (RETRY_SLEEP when that has passed but nothing could be done). */
+static apr_interval_time_t wait_after(scheduler_t *s, apr_pool_t *p, int did, int full)
+{
+    apr_interval_time_t wait;
+
+    if (full)
+        return 0;
+    if ((wait = until_due(s, p)) < 0)
+        return RETRY_SLEEP;
+    if (wait == 0 && !did)
+        wait = RETRY_SLEEP;
+    /* files left for later wake nobody: look again every second, as
+     * without inotify */
+    if (s->w->conf->spool_dir && wait > RETRY_SLEEP
+        && (s->spool_fd < 0 || asst_spool_waiting(p, s->w->conf->spool_dir) > 0))
+        wait = RETRY_SLEEP;
+    return wait;
+}
+
+static void sleep_until_due(scheduler_t *s, apr_interval_time_t wait)
+{
+    int rv;
+
+    if (wait <= 0)
+        return;
+    if (asst_db_listener_ready(s->listener) != 0) {
+        asst_child_nap(RETRY_SLEEP);       /* the database is away: what is due must wait */
+        return;
+    }
+    rv = asst_db_listener_wait(s->listener, s->spool_fd, wait);
+    if (rv == 2)
+        drain_events(s->spool_fd);
+    else if (rv < 0)
+        asst_child_nap(RETRY_SLEEP);
+}
+
+int asst_scheduler_run(asst_work_t *w)
+{
+    scheduler_t s = { w, NULL, NULL, -1 };
+
+    s.reminders = asst_reminders_create(w->pool, w->db, w->outbox, w->conf->missed_policy);
+    s.listener = asst_db_listener_create(w->pool, w->db, CHANNEL);
+    s.spool_fd = watch_spool(w->conf->spool_dir);
+    while (asst_child_should_run()) {
+        apr_pool_t *p;
+        int full, did;
+
+        apr_pool_create(&p, w->pool);
+        asst_db_listener_ready(s.listener);   /* before the pass: nothing committed during it is missed */
+        did = pass(&s, p, &full);
+        sleep_until_due(&s, wait_after(&s, p, did, full));
+        apr_pool_destroy(p);
+    }
+    if (s.spool_fd >= 0)
+        close(s.spool_fd);
+    return ASST_CHILD_EXIT_DONE;
+}
