@@ -41,23 +41,24 @@ static int pass(scheduler_t *s, apr_pool_t *p, int *full)
     return (fired > 0) + (swept > 0) + (looked > 0) + (sent > 0) + (drained > 0);
 }
 
-/* The earliest next due time of the reminders and the outbox, as a wait
- * from now; LONGEST_SLEEP when nothing is due; -1 when the database could
+/* The earliest next due time of the reminders and the outbox (*due);
+ * LONGEST_SLEEP from now when nothing is due; -1 when the database could
  * not tell. */
-static apr_interval_time_t until_due(scheduler_t *s, apr_pool_t *p)
+static int next_due(scheduler_t *s, apr_pool_t *p, apr_time_t *due)
 {
-    apr_time_t now = apr_time_now(), due = now + LONGEST_SLEEP, at;
+    apr_time_t at;
     int rv;
 
+    *due = apr_time_now() + LONGEST_SLEEP;
     if ((rv = asst_reminders_next_due(s->reminders, p, &at)) < 0)
         return -1;
-    if (rv == 0 && at < due)
-        due = at;
+    if (rv == 0 && at < *due)
+        *due = at;
     if ((rv = asst_outbox_next_due(s->w->outbox, p, &at)) < 0)
         return -1;
-    if (rv == 0 && at < due)
-        due = at;
-    return due > now ? due - now : 0;
+    if (rv == 0 && at < *due)
+        *due = at;
+    return 0;
 }
 
 /* A file landing in the spool: mod_assistant writes it while Redis is down. */
@@ -84,19 +85,23 @@ static void drain_events(int fd)
         ;
 }
 
-/* The wait after a pass that did `did` things: none when a batch was
- * full or something was done and more is due; otherwise until the next
- * due time (RETRY_SLEEP when that has passed but nothing could be done). */
-static apr_interval_time_t wait_after(scheduler_t *s, apr_pool_t *p, int did, int full)
+/* The wait after a pass that began at `began` and did `did` things: none
+ * when a batch was full, or when something came due that the pass may
+ * not have seen; otherwise until the next due time (RETRY_SLEEP when that
+ * had come before the pass began, yet the pass could do nothing: another
+ * host holds it, or it waits behind an earlier text). */
+static apr_interval_time_t wait_after(scheduler_t *s, apr_pool_t *p, apr_time_t began, int did, int full)
 {
     apr_interval_time_t wait;
+    apr_time_t due;
 
     if (full)
         return 0;
-    if ((wait = until_due(s, p)) < 0)
+    if (next_due(s, p, &due) < 0)
         return RETRY_SLEEP;
-    if (wait == 0 && !did)
-        wait = RETRY_SLEEP;
+    wait = due - apr_time_now();
+    if (wait <= 0)
+        wait = did || due > began ? 0 : RETRY_SLEEP;
     /* files left for later wake nobody: look again every second, as
      * without inotify */
     if (s->w->conf->spool_dir && wait > RETRY_SLEEP
@@ -130,13 +135,14 @@ int asst_scheduler_run(asst_work_t *w)
     s.listener = asst_db_listener_create(w->pool, w->db, CHANNEL);
     s.spool_fd = watch_spool(w->conf->spool_dir);
     while (asst_child_should_run()) {
+        apr_time_t began = apr_time_now();
         apr_pool_t *p;
         int full, did;
 
         apr_pool_create(&p, w->pool);
         asst_db_listener_ready(s.listener);   /* before the pass: nothing committed during it is missed */
         did = pass(&s, p, &full);
-        sleep_until_due(&s, wait_after(&s, p, did, full));
+        sleep_until_due(&s, wait_after(&s, p, began, did, full));
         apr_pool_destroy(p);
     }
     if (s.spool_fd >= 0)

@@ -1,5 +1,6 @@
 /* The scheduler's part of reminders: claim what is due, fire it, move the
  * series on, deliver the texts (fire.h). */
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "asst_log.h"
@@ -8,6 +9,7 @@
 #include "db/usec.h"
 #include "fire.h"
 #include "firing.h"
+#include "net/http.h"
 #include "turn/reply.h"
 #include "when.h"
 
@@ -19,7 +21,14 @@ struct asst_reminders {
     asst_db_t *db;
     asst_outbox_t *ob;
     int missed_policy;
+    asst_http_multi_t *multi;      /* the texts go out on it, people at once */
 };
+
+/* The texts a pass queued, with whom each is to, in firing order. */
+typedef struct {
+    apr_array_header_t *ids;       /* of long long: outbox rows */
+    apr_array_header_t *owners;    /* of const char *: the user id of each */
+} texts_t;
 
 /* One due reminder, as claimed. snoozed: this firing is its snooze, not
  * the series (the earlier of the two when both are due). */
@@ -81,6 +90,7 @@ asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbo
     r->db = db;
     r->ob = ob;
     r->missed_policy = missed_policy;
+    r->multi = asst_http_multi_create(p);     /* NULL: sent one at a time */
     return r;
 }
 
@@ -168,10 +178,11 @@ static void fire_one(asst_reminders_t *r, asst_tx_t *tx, fired_t *out, apr_array
 /* One transaction: claims up to limit due reminders and fires them. The
  * texts queued are added to outbox_ids once committed. Returns how many,
  * or -1 with *rc; *first: the first one claimed (NULL: none). */
-static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, apr_array_header_t *outbox_ids,
+static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *texts,
                       asst_db_rc_t *rc, const char **first)
 {
     apr_array_header_t *queued = apr_array_make(p, limit, sizeof(long long));
+    apr_array_header_t *owners = apr_array_make(p, limit, sizeof(const char *));
     fired_t *fired = apr_pcalloc(p, sizeof(*fired) * (size_t)limit);
     apr_time_t now = apr_time_now();
     asst_tx_t tx;
@@ -188,13 +199,16 @@ static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, apr_array_h
         fired[n].due = d;
         fired[n].now = now;
         fire_one(r, &tx, &fired[n], queued);
+        while (owners->nelts < queued->nelts)
+            APR_ARRAY_PUSH(owners, const char *) = d->user_id;
     }
     PQclear(res);
     if ((*rc = asst_tx_finish(&tx)) != ASST_DB_OK)
         return -1;
     for (int i = 0; i < n; i++)
         log_fired(&fired[i]);
-    apr_array_cat(outbox_ids, queued);
+    apr_array_cat(texts->ids, queued);
+    apr_array_cat(texts->owners, owners);
     return n;
 }
 
@@ -211,14 +225,14 @@ static void postpone(asst_reminders_t *r, apr_pool_t *p, const char *id)
 
 /* After a batch failed on a statement: one reminder per transaction, and
  * the one that fails alone is postponed. */
-static int fire_singly(asst_reminders_t *r, apr_pool_t *p, int limit, apr_array_header_t *outbox_ids)
+static int fire_singly(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *texts)
 {
     int n = 0;
 
     while (n < limit) {
         asst_db_rc_t rc;
         const char *id;
-        int got = fire_batch(r, p, 1, outbox_ids, &rc, &id);
+        int got = fire_batch(r, p, 1, texts, &rc, &id);
 
         if (got == 0)
             break;
@@ -231,23 +245,65 @@ static int fire_singly(asst_reminders_t *r, apr_pool_t *p, int limit, apr_array_
     return n;
 }
 
-static void deliver(asst_reminders_t *r, apr_pool_t *p, const apr_array_header_t *outbox_ids)
+/* Each person's texts in order, as lists of their outbox rows. */
+static apr_array_header_t *per_person(apr_pool_t *p, const texts_t *texts)
 {
-    for (int i = 0; i < outbox_ids->nelts; i++)
-        if (asst_outbox_deliver(r->ob, p, APR_ARRAY_IDX(outbox_ids, i, long long)) < 0)
-            return;   /* the database is away: the rows wait, pending, for the scheduler's retry pass */
+    apr_array_header_t *lists = apr_array_make(p, 8, sizeof(apr_array_header_t *));
+    apr_hash_t *of = apr_hash_make(p);
+
+    for (int i = 0; i < texts->ids->nelts; i++) {
+        const char *who = APR_ARRAY_IDX(texts->owners, i, const char *);
+        apr_array_header_t *list = apr_hash_get(of, who, APR_HASH_KEY_STRING);
+        if (!list) {
+            list = apr_array_make(p, 2, sizeof(long long));
+            apr_hash_set(of, who, APR_HASH_KEY_STRING, list);
+            APR_ARRAY_PUSH(lists, apr_array_header_t *) = list;
+        }
+        APR_ARRAY_PUSH(list, long long) = APR_ARRAY_IDX(texts->ids, i, long long);
+    }
+    return lists;
+}
+
+static void one_person_done(void *baton)
+{
+    (*(int *)baton)--;
+}
+
+/* Different people's texts go out at once on the multi handle, each
+ * person's one after another (their order); this waits for all. Without
+ * a multi handle they go one at a time. A row the database could not
+ * claim waits, pending, for the scheduler's retry pass. */
+static void deliver(asst_reminders_t *r, apr_pool_t *p, const texts_t *texts)
+{
+    apr_array_header_t *lists;
+    int left;
+
+    if (!r->multi) {
+        for (int i = 0; i < texts->ids->nelts; i++)
+            if (asst_outbox_deliver(r->ob, p, APR_ARRAY_IDX(texts->ids, i, long long)) < 0)
+                return;
+        return;
+    }
+    lists = per_person(p, texts);
+    left = lists->nelts;
+    for (int i = 0; i < lists->nelts; i++)
+        asst_outbox_deliver_start(r->ob, r->multi, p, APR_ARRAY_IDX(lists, i, apr_array_header_t *),
+                                  one_person_done, &left);
+    while (left > 0)
+        if (asst_http_multi_run(r->multi, -1, 1000) < 0)
+            apr_sleep(apr_time_from_msec(10));
 }
 
 int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)
 {
-    apr_array_header_t *outbox_ids = apr_array_make(p, limit, sizeof(long long));
+    texts_t texts = { apr_array_make(p, limit, sizeof(long long)), apr_array_make(p, limit, sizeof(const char *)) };
     asst_db_rc_t rc;
     const char *first;
-    int n = fire_batch(r, p, limit, outbox_ids, &rc, &first);
+    int n = fire_batch(r, p, limit, &texts, &rc, &first);
 
     if (n < 0 && rc == ASST_DB_ESTMT)
-        n = fire_singly(r, p, limit, outbox_ids);
-    deliver(r, p, outbox_ids);
+        n = fire_singly(r, p, limit, &texts);
+    deliver(r, p, &texts);
     return n;
 }
 
