@@ -121,7 +121,8 @@ static void check_member(const char *key, json_object *v, const char *tool, cons
         REQUIRE((s[0] - '0') * 10 + (s[1] - '0') <= 23 && s[3] <= '5');
     } else if (strcmp(key, "topic") == 0) {
         REQUIRE(strcmp(tool, "help") == 0);
-        REQUIRE(strcmp(s, "notes") == 0 || strcmp(s, "memory") == 0 || strcmp(s, "settings") == 0);
+        REQUIRE(strcmp(s, "notes") == 0 || strcmp(s, "memory") == 0 || strcmp(s, "settings") == 0
+                || strcmp(s, "reminders") == 0);
     } else {
         REQUIRE(!"a member no shape has");
     }
