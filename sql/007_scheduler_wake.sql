@@ -10,9 +10,12 @@
 -- writes these tables can forget one; PostgreSQL folds identical
 -- notifications of one transaction into one.
 
+-- The payload says why: 'fresh' for a row just queued (the agent sends it
+-- itself; the scheduler only has to look within the 2 s grace, so it does
+-- not run a pass for each), '' for anything else.
 CREATE FUNCTION asst_wake_scheduler() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('asst_scheduler', '');
+    PERFORM pg_notify('asst_scheduler', coalesce(TG_ARGV[0], ''));
     RETURN NULL;
 END
 $$;
@@ -23,7 +26,7 @@ CREATE TRIGGER reminders_wake_scheduler
 
 CREATE TRIGGER outbox_wake_scheduler_insert
     AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION asst_wake_scheduler();
+    FOR EACH STATEMENT EXECUTE FUNCTION asst_wake_scheduler('fresh');
 
 CREATE TRIGGER outbox_wake_scheduler_retry
     AFTER UPDATE OF status, next_attempt_at ON outbox

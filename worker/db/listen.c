@@ -11,6 +11,8 @@ struct asst_db_listener {
     asst_db_t *db;
     const char *sql;                /* LISTEN "channel" */
     unsigned long generation;       /* of the connection that listens; 0: none */
+    char payload[64];               /* of the notifications drained, when all alike */
+    int mixed;                      /* they were not */
 };
 
 asst_db_listener_t *asst_db_listener_create(apr_pool_t *p, asst_db_t *db, const char *channel)
@@ -37,12 +39,16 @@ int asst_db_listener_ready(asst_db_listener_t *l)
 }
 
 /* Every notification already read off the socket; 1 when there was one. */
-static int drain(PGconn *conn)
+static int drain(asst_db_listener_t *l, PGconn *conn)
 {
     PGnotify *n;
     int got = 0;
 
     while ((n = PQnotifies(conn)) != NULL) {
+        if (!got)
+            apr_cpystrn(l->payload, n->extra ? n->extra : "", sizeof(l->payload));
+        else if (strcmp(l->payload, n->extra ? n->extra : "") != 0)
+            l->mixed = 1;
         got = 1;
         PQfreemem(n);
     }
@@ -56,17 +62,26 @@ static int poll_ms(apr_interval_time_t timeout)
     return timeout <= 0 ? 0 : ms > 24 * 3600 * 1000 ? 24 * 3600 * 1000 : (int)ms;
 }
 
-int asst_db_listener_wait(asst_db_listener_t *l, int extra_fd, apr_interval_time_t timeout)
+static int notified(asst_db_listener_t *l, const char **payload)
+{
+    if (payload)
+        *payload = l->mixed ? NULL : l->payload;
+    return 1;
+}
+
+int asst_db_listener_wait(asst_db_listener_t *l, int extra_fd, apr_interval_time_t timeout,
+                          const char **payload)
 {
     const char *err = NULL;
     PGconn *conn = asst_db_conn(l->db, &err);
     struct pollfd fds[2];
     int n = 1, rv;
 
+    l->mixed = 0;
     if (!conn || l->generation != asst_db_generation(l->db))
         return -1;
-    if (PQconsumeInput(conn) && drain(conn))
-        return 1;                   /* arrived during the last statements */
+    if (PQconsumeInput(conn) && drain(l, conn))
+        return notified(l, payload);   /* arrived during the last statements */
     fds[0].fd = PQsocket(conn);
     fds[0].events = POLLIN;
     fds[1].fd = extra_fd;
@@ -83,5 +98,5 @@ int asst_db_listener_wait(asst_db_listener_t *l, int extra_fd, apr_interval_time
         asst_db_check(l->db, NULL);     /* the connection broke: drop it */
         return -1;
     }
-    return drain(conn);
+    return drain(l, conn) ? notified(l, payload) : 0;
 }

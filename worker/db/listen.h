@@ -18,8 +18,11 @@ int asst_db_listener_ready(asst_db_listener_t *l);
 /* Waits up to timeout for a notification on the channel or for extra_fd
  * (-1: none) to become readable, whichever comes first; a signal ends the
  * wait early. Returns 1 when notified (all pending notifications are
- * consumed), 2 when extra_fd is readable, 0 otherwise (timeout, signal),
- * -1 when the connection broke. */
-int asst_db_listener_wait(asst_db_listener_t *l, int extra_fd, apr_interval_time_t timeout);
+ * consumed; *payload, when not NULL, is set to their payload if they all
+ * had the same one, else NULL; it lives until the next call), 2 when
+ * extra_fd is readable, 0 otherwise (timeout, signal), -1 when the
+ * connection broke. */
+int asst_db_listener_wait(asst_db_listener_t *l, int extra_fd, apr_interval_time_t timeout,
+                          const char **payload);
 
 #endif
