@@ -21,6 +21,10 @@
 /* ASST_OUTBOX_AGENT_GRACE, and a little: then a row the agent has not
  * sent is the scheduler's. */
 #define FRESH_GRACE apr_time_from_msec(2100)
+/* A TERM or QUIT that lands between the stop check and poll() does not
+ * interrupt it: the sleep is cut in slices this long (no query, a
+ * syscall) so the child still stops within one. */
+#define STOP_CHECK apr_time_from_sec(1)
 
 typedef struct {
     asst_work_t *w;
@@ -128,12 +132,17 @@ static void sleep_until_due(scheduler_t *s, apr_interval_time_t wait)
         asst_child_nap(RETRY_SLEEP);       /* the database is away: what is due must wait */
         return;
     }
-    while ((rv = asst_db_listener_wait(s->listener, s->spool_fd, until - apr_time_now(), &why)) == 1
-           && why && strcmp(why, "fresh") == 0 && asst_child_should_run()) {
+    for (;;) {
+        apr_interval_time_t left = until - apr_time_now();
+        if (left <= 0 || !asst_child_should_run())
+            return;
+        rv = asst_db_listener_wait(s->listener, s->spool_fd, left < STOP_CHECK ? left : STOP_CHECK, &why);
+        if (rv == 0)
+            continue;                      /* a slice over, or a signal: look at stop */
+        if (rv != 1 || !why || strcmp(why, "fresh") != 0)
+            break;
         if (apr_time_now() + FRESH_GRACE < until)
             until = apr_time_now() + FRESH_GRACE;
-        if (apr_time_now() >= until)
-            return;
     }
     if (rv == 2)
         drain_events(s->spool_fd);
