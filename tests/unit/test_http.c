@@ -587,8 +587,9 @@ static void keep_log(void *baton, asst_log_level_t level, const char *msg)
 {
     (void)baton;
     (void)level;
-    strncat(logged, msg, sizeof(logged) - strlen(logged) - 2);
-    strcat(logged, "\n");
+    size_t used = strlen(logged);
+
+    snprintf(logged + used, sizeof(logged) - used, "%s\n", msg);
 }
 
 START_TEST(multi_logs_no_secret)

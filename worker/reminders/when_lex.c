@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_strings.h>
+
 #include "when_private.h"
 
 #define MAX_WORD (sizeof(((asst_when_token_t *)0)->word) - 1)
@@ -122,7 +124,7 @@ int asst_when_lex(const char *s, size_t n, asst_when_lexer_t *lx)
         if ((t = push(lx)) == NULL)
             return -1;
         if (*s == '&' || *s == '@') {
-            strcpy(t->word, *s == '&' ? "and" : "at");
+            apr_cpystrn(t->word, *s == '&' ? "and" : "at", sizeof(t->word));
             s++;
         } else if (is_digit(*s)) {
             s = lex_number(s, end, t);
