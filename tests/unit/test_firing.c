@@ -10,13 +10,19 @@
 
 #define NOW apr_time_from_sec(1772550000)   /* a fixed clock */
 
-static asst_firing_t decide(apr_time_t late_by, int policy, const char *status)
+static asst_firing_t decide_quiet(apr_time_t late_by, int policy, const char *status, apr_time_t quiet_until,
+                                  int urgent)
 {
-    asst_firing_in_t in = { "call mom", status, NOW - late_by, NOW, "9:00 AM", policy };
+    asst_firing_in_t in = { "call mom", status, NOW - late_by, NOW, "9:00 AM", policy, quiet_until, urgent };
     asst_firing_t f;
 
     asst_firing_decide(pool, &in, &f);
     return f;
+}
+
+static asst_firing_t decide(apr_time_t late_by, int policy, const char *status)
+{
+    return decide_quiet(late_by, policy, status, 0, 0);
 }
 
 START_TEST(on_time_says_reminder)
@@ -89,6 +95,60 @@ START_TEST(lateness_is_strictly_over_a_minute)
 }
 END_TEST
 
+START_TEST(quiet_hours_hold_it_until_they_end)
+{
+    apr_time_t end = NOW + apr_time_from_sec(3600);
+    asst_firing_t f = decide_quiet(0, ASST_MISSED_FIRE, "active", end, 0);
+
+    ck_assert_int_eq(f.send, 0);
+    ck_assert_str_eq(f.skipped, "quiet_hours");
+    ck_assert(f.hold_until == end);
+}
+END_TEST
+
+START_TEST(urgent_comes_through_quiet_hours)
+{
+    asst_firing_t f = decide_quiet(0, ASST_MISSED_FIRE, "active", NOW + apr_time_from_sec(3600), 1);
+
+    ck_assert_int_eq(f.send, 1);
+    ck_assert_str_eq(f.text, "Reminder: call mom");
+    ck_assert(f.hold_until == 0);
+}
+END_TEST
+
+START_TEST(quiet_hours_over_is_no_hold)
+{
+    asst_firing_t f = decide_quiet(0, ASST_MISSED_FIRE, "active", NOW, 0);
+
+    ck_assert_int_eq(f.send, 1);
+    ck_assert(f.hold_until == 0);
+}
+END_TEST
+
+/* Missed while nobody ran, in quiet hours: skip wins (nothing to hold),
+ * fire holds it and it then comes on time, without "late". */
+START_TEST(missed_in_quiet_hours_by_policy)
+{
+    apr_time_t end = NOW + apr_time_from_sec(600);
+    asst_firing_t skip = decide_quiet(apr_time_from_sec(3600), ASST_MISSED_SKIP, "active", end, 0);
+    asst_firing_t fire = decide_quiet(apr_time_from_sec(3600), ASST_MISSED_FIRE, "active", end, 0);
+
+    ck_assert_str_eq(skip.skipped, "missed");
+    ck_assert(skip.hold_until == 0);
+    ck_assert_str_eq(fire.skipped, "quiet_hours");
+    ck_assert(fire.hold_until == end);
+}
+END_TEST
+
+START_TEST(nobody_to_text_is_not_held)
+{
+    asst_firing_t f = decide_quiet(0, ASST_MISSED_FIRE, "opted_out", NOW + apr_time_from_sec(600), 0);
+
+    ck_assert_str_eq(f.skipped, "not_active");
+    ck_assert(f.hold_until == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("firing");
@@ -102,6 +162,11 @@ int main(void)
     tcase_add_test(tc, nobody_to_text_sends_nothing);
     tcase_add_test(tc, a_series_resumes_after_now);
     tcase_add_test(tc, lateness_is_strictly_over_a_minute);
+    tcase_add_test(tc, quiet_hours_hold_it_until_they_end);
+    tcase_add_test(tc, urgent_comes_through_quiet_hours);
+    tcase_add_test(tc, quiet_hours_over_is_no_hold);
+    tcase_add_test(tc, missed_in_quiet_hours_by_policy);
+    tcase_add_test(tc, nobody_to_text_is_not_held);
     suite_add_tcase(s, tc);
     return asst_unit_run(s);
 }

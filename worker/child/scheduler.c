@@ -10,7 +10,7 @@
 #include "spool_drain.h"
 
 #define CHANNEL "asst_scheduler"
-#define REMINDER_BATCH 100
+#define REMINDER_BATCH 500
 #define OUTBOX_BATCH 20
 /* Nothing due: sleep this long at most (the master's death arrives as a
  * SIGTERM, PR_SET_PDEATHSIG, so this is only a backstop). */

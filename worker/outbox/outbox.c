@@ -50,6 +50,9 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
 static const char claim_one_sql[] = CLAIM_SQL(
     "SELECT id FROM outbox WHERE id = $1 AND status = 'pending' AND kind = ANY($2::text[])" IN_ORDER
     " FOR UPDATE SKIP LOCKED");
+static const char claim_ids_sql[] = CLAIM_SQL(
+    "SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND status = 'pending' AND kind = ANY($2::text[])"
+    IN_ORDER " FOR UPDATE SKIP LOCKED");
 /* A row never tried is its turn's to send (the agent claims it right
  * after the commit); the scheduler takes it only if that has not happened
  * within ASST_OUTBOX_AGENT_GRACE, so the two do not race for fresh rows. */
@@ -255,6 +258,12 @@ static int settle_not_sent(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_r
     return asst_outbox_settle(ob, c, stmts, 1);
 }
 
+void asst_outbox_log_claimed_again(const asst_outbox_row_t *row, const char *sid)
+{
+    asst_log(ASST_LOG_WARN, "ASST01305: outbox row %s was claimed again while this process "
+             "sent it as %s: the person may get it twice", row->id, sid ? sid : "?");
+}
+
 static int settle_outcome(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
                           asst_twilio_outcome_t outcome, const asst_twilio_result_t *r)
 {
@@ -264,8 +273,7 @@ static int settle_outcome(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_ro
     case ASST_TWILIO_SENT:
         rv = asst_outbox_settle_sent(ob, p, c, GUARD_SENDER, r->sid, r->status, "sms_sent");
         if (rv == 1)
-            asst_log(ASST_LOG_WARN, "ASST01305: outbox row %s was claimed again while this process "
-                     "sent it as %s: the person may get it twice", c->id, r->sid ? r->sid : "?");
+            asst_outbox_log_claimed_again(c, r->sid);
         return rv;
     case ASST_TWILIO_RETRY:
         if (r->transport == ASST_HTTP_CIRCUIT_OPEN)
@@ -295,7 +303,7 @@ static int record(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
 /* Recorded or not, this process is done with the row: if the outcome was
  * not recorded the row is still 'sending' and, unlocked, goes to the
  * orphan sweep, which asks Twilio. */
-static int conclude(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
+int asst_outbox_conclude(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
                     asst_twilio_outcome_t outcome, const asst_twilio_result_t *r)
 {
     int rv = record(ob, p, c, outcome, r);
@@ -315,7 +323,7 @@ static const char *refusal(apr_pool_t *p, const asst_outbox_row_t *c, const asst
 
 /* The deliverer to send claimed row c with; NULL when c can never go out,
  * which is then recorded as a permanent failure (*rv: conclude's). */
-static const asst_deliverer_t *deliverer_or_refuse(asst_outbox_t *ob, apr_pool_t *p,
+const asst_deliverer_t *asst_outbox_deliverer_or_refuse(asst_outbox_t *ob, apr_pool_t *p,
                                                    const asst_outbox_row_t *c, int *rv)
 {
     const asst_deliverer_t *d = asst_deliverer_for(c->kind);
@@ -325,7 +333,7 @@ static const asst_deliverer_t *deliverer_or_refuse(asst_outbox_t *ob, apr_pool_t
     *rv = 0;
     if ((r.error_message = refusal(p, c, d)) == NULL)
         return d;
-    *rv = conclude(ob, p, c, ASST_TWILIO_PERMANENT, &r);
+    *rv = asst_outbox_conclude(ob, p, c, ASST_TWILIO_PERMANENT, &r);
     return NULL;
 }
 
@@ -334,12 +342,12 @@ static int send_one(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c
     asst_twilio_result_t r;
     asst_twilio_outcome_t outcome;
     int rv;
-    const asst_deliverer_t *d = deliverer_or_refuse(ob, p, c, &rv);
+    const asst_deliverer_t *d = asst_outbox_deliverer_or_refuse(ob, p, c, &rv);
 
     if (!d)
         return rv;
     outcome = d->send(ob, p, c, &r);
-    return conclude(ob, p, c, outcome, &r);
+    return asst_outbox_conclude(ob, p, c, outcome, &r);
 }
 
 static int send_all(asst_outbox_t *ob, apr_pool_t *p, const apr_array_header_t *rows)
@@ -362,6 +370,11 @@ static int claim_id(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id, asst_outbo
     if (n > 0)
         *row = APR_ARRAY_IDX(rows, 0, asst_outbox_row_t);
     return n;
+}
+
+int asst_outbox_claim_ids(asst_outbox_t *ob, apr_pool_t *p, const char *ids, apr_array_header_t *rows)
+{
+    return claim(ob, p, claim_ids_sql, ids, rows);
 }
 
 int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id)
@@ -415,7 +428,7 @@ static int start_next(delivery_t *dl)
         int rv;
 
         if (claim_id(dl->ob, dl->p, id, &dl->row) > 0
-            && (d = deliverer_or_refuse(dl->ob, dl->p, &dl->row, &rv)) != NULL) {
+            && (d = asst_outbox_deliverer_or_refuse(dl->ob, dl->p, &dl->row, &rv)) != NULL) {
             d->start(dl->ob, dl->m, dl->p, &dl->row, sent, dl);
             return 1;
         }
@@ -428,7 +441,7 @@ static void sent(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_
 {
     delivery_t *dl = baton;
 
-    conclude(dl->ob, dl->p, &dl->row, outcome, r);
+    asst_outbox_conclude(dl->ob, dl->p, &dl->row, outcome, r);
     if (!start_next(dl))
         delivered(dl);
 }

@@ -41,6 +41,18 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
 /* Sends row id if it is still pending. 0, or -1 when the database failed. */
 int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id);
 
+/* Many people's rows at once, for the scheduler: lists holds each
+ * person's rows (apr_array_header_t * of long long, in order). Each
+ * person's go out one after another, as asst_outbox_deliver_start sends
+ * them; all people's heads are claimed in one statement, sent together on
+ * m, and the sends that succeed are recorded together: a burst of
+ * thousands costs a few statements per round, not a few per text.
+ * Returns once every row is settled (or left pending for
+ * asst_outbox_deliver_due); how many were sent, -1 when the database
+ * failed. */
+int asst_outbox_deliver_lists(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
+                              const apr_array_header_t *lists);
+
 /* The rows ids (of long long, a turn's, in the order queued) on m, one
  * after another: each is claimed and settled as by asst_outbox_deliver,
  * its send running on m meanwhile. done(baton) once the last one is

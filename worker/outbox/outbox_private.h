@@ -65,4 +65,22 @@ int asst_outbox_settle_sent(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_
                             const char *guard_status, const char *sid, const char *status,
                             const char *event_kind);
 
+/* Claims the rows of ids (a PostgreSQL bigint array literal) still
+ * pending whose turn it is (the in-order rule), in one transaction;
+ * how many, -1 when the database failed. */
+int asst_outbox_claim_ids(asst_outbox_t *ob, apr_pool_t *p, const char *ids, apr_array_header_t *rows);
+
+/* The deliverer for claimed row c, or NULL when c can never go out: that
+ * is then recorded as a permanent failure (*rv: asst_outbox_conclude's). */
+const asst_deliverer_t *asst_outbox_deliverer_or_refuse(asst_outbox_t *ob, apr_pool_t *p,
+                                                       const asst_outbox_row_t *c, int *rv);
+
+/* Logs that Twilio took row, which had meanwhile been claimed again. */
+void asst_outbox_log_claimed_again(const asst_outbox_row_t *row, const char *sid);
+
+/* Records the outcome of claimed row c (retrying while the database is
+ * away) and lets go of it: 0, or -1 when it could not be recorded. */
+int asst_outbox_conclude(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
+                         asst_twilio_outcome_t outcome, const asst_twilio_result_t *r);
+
 #endif

@@ -4,13 +4,13 @@
 #include <apr_strings.h>
 
 #include "asst_log.h"
-#include "db/events.h"
+#include "db/array.h"
 #include "db/tx.h"
 #include "db/usec.h"
 #include "fire.h"
+#include "fired.h"
 #include "firing.h"
 #include "net/http.h"
-#include "turn/reply.h"
 #include "when.h"
 
 /* A reminder that cannot be fired (a statement fails on it) is tried
@@ -34,44 +34,47 @@ typedef struct {
  * the series (the earlier of the two when both are due). */
 typedef struct {
     const char *id, *user_id, *phone, *user_status, *body, *zone, *dtstart, *rrule;
-    int snoozed;
-    apr_time_t due;
+    int snoozed, urgent;
+    apr_time_t due, quiet_until;
 } due_t;
 
+/* When now is inside the person's quiet hours (local, and over midnight
+ * when they end before they start), the instant they end; else NULL. */
+#define QUIET_UNTIL                                                                                   \
+    "SELECT CASE WHEN " IN_QUIET " THEN ((l.t::date + (u.quiet_end <= l.t::time)::int) + u.quiet_end) " \
+    "            AT TIME ZONE u.timezone END AS quiet_until "                                         \
+    "FROM (SELECT now() AT TIME ZONE u.timezone AS t) l"
+#define IN_QUIET                                                                                      \
+    "CASE WHEN u.quiet_start < u.quiet_end THEN l.t::time >= u.quiet_start AND l.t::time < u.quiet_end " \
+    "     ELSE l.t::time >= u.quiet_start OR l.t::time < u.quiet_end END"
+
 /* The clock (not the row) decides what is due, so only a data-independent
- * filter runs here: one bad row cannot make the claim fail for all. */
+ * filter runs here: one bad row cannot make the claim fail for all. The
+ * candidates come from the two due indexes, each already in time order
+ * and cut to the batch, so a claim costs the batch, not the backlog. */
 static const char claim_sql[] =
     "SELECT r.id, r.user_id, u.phone, u.status, r.body, r.zone, r.dtstart, r.rrule, d.snoozed, "
-    "       " ASST_SQL_USEC("d.due") " "
-    "FROM reminders r JOIN users u ON u.id = r.user_id "
+    "       " ASST_SQL_USEC("d.due") ", r.urgent, " ASST_SQL_USEC("q.quiet_until") " "
+    "FROM (SELECT id FROM (SELECT id FROM reminders WHERE status = 'active' AND next_at <= now() "
+    "                      ORDER BY next_at LIMIT $1) a "
+    "      UNION SELECT id FROM (SELECT id FROM reminders WHERE snooze_at <= now() "
+    "                            ORDER BY snooze_at LIMIT $1) s) c "
+    "JOIN reminders r ON r.id = c.id JOIN users u ON u.id = r.user_id "
     "CROSS JOIN LATERAL (SELECT s.snoozed, CASE WHEN s.snoozed THEN r.snooze_at ELSE r.next_at END AS due "
     "    FROM (SELECT coalesce(r.snooze_at <= now() "
     "                          AND (r.status <> 'active' OR r.snooze_at <= r.next_at), false) AS snoozed) s) d "
+    "CROSS JOIN LATERAL (" QUIET_UNTIL ") q "
     "WHERE (r.status = 'active' AND r.next_at <= now()) OR r.snooze_at <= now() "
     "ORDER BY d.due, r.id LIMIT $1 "
     "FOR UPDATE OF r SKIP LOCKED";
 
-/* $1 id, $2 snoozed, $3 the series' next instant (NULL: none left; ignored
- * for a snooze), $4 texts sent (0 or 1), $5 event kind, $6 due, $7 late,
- * $8 why nothing was sent. */
-static const char advance_sql[] =
-    "WITH r AS (UPDATE reminders SET "
-    "    snooze_at = CASE WHEN $2::bool THEN NULL ELSE snooze_at END, "
-    "    next_at = CASE WHEN $2::bool THEN next_at ELSE " ASST_SQL_TS("$3") " END, "
-    "    status = CASE WHEN $2::bool OR $3::bigint IS NOT NULL THEN status ELSE 'done' END, "
-    "    fired = fired + $4::int, "
-    "    last_fired_at = CASE WHEN $4::int > 0 THEN now() ELSE last_fired_at END "
-    "  WHERE id = $1 RETURNING id, user_id) "
-    ASST_DB_EVENT_INSERT
-    "SELECT user_id, $5, jsonb_strip_nulls(jsonb_build_object('reminder_id', id, "
-    "    'due', " ASST_SQL_TS("$6") ", 'fired_at', CASE WHEN $4::int > 0 THEN now() END, "
-    "    'snoozed', $2::bool, 'late', $7::bool, 'skipped', $8::text)) FROM r";
-
-/* The due time in the person's zone: "9:00 AM" today, else with the day. */
-static const char due_label_sql[] =
-    "SELECT to_char(t, CASE WHEN t::date = (now() AT TIME ZONE $2)::date THEN 'FMHH12:MI AM' "
+/* Each due time in the person's zone, in the order given: "9:00 AM"
+ * today, else with the day (only late firings say it). */
+static const char due_labels_sql[] =
+    "SELECT to_char(t, CASE WHEN t::date = (now() AT TIME ZONE x.zone)::date THEN 'FMHH12:MI AM' "
     "                       ELSE 'Dy FMDD Mon, FMHH12:MI AM' END) "
-    "FROM (SELECT " ASST_SQL_TS("$1") " AT TIME ZONE $2 AS t) x";
+    "FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS x(due, zone, n) "
+    "CROSS JOIN LATERAL (SELECT " ASST_SQL_TS("x.due") " AT TIME ZONE x.zone AS t) l ORDER BY x.n";
 
 static const char postpone_sql[] =
     "UPDATE reminders SET "
@@ -94,11 +97,6 @@ asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbo
     return r;
 }
 
-static const char *usec_text(apr_pool_t *p, apr_time_t t)
-{
-    return apr_psprintf(p, "%" APR_TIME_T_FMT, t);
-}
-
 static void read_due(apr_pool_t *p, const PGresult *res, int i, due_t *d)
 {
     d->id = asst_db_text(p, res, i, 0);
@@ -111,31 +109,25 @@ static void read_due(apr_pool_t *p, const PGresult *res, int i, due_t *d)
     d->rrule = asst_db_text(p, res, i, 7);
     d->snoozed = PQgetvalue(res, i, 8)[0] == 't';
     d->due = apr_atoi64(PQgetvalue(res, i, 9));
+    d->urgent = PQgetvalue(res, i, 10)[0] == 't';
+    d->quiet_until = PQgetisnull(res, i, 11) ? 0 : apr_atoi64(PQgetvalue(res, i, 11));
 }
 
-/* The series' next instant after this firing, as text; NULL when it has
- * none left (or its rule stopped working: it ends rather than fire wrong).
- * A single time has fired once: that is all of it. */
-static const char *next_of(apr_pool_t *p, const due_t *d, apr_time_t now)
+/* The series' next instant after this firing (*next); 0 when it has
+ * none left (or its rule stopped working: it ends rather than fire
+ * wrong). A single time has fired once: that is all of it. */
+static int next_of(const due_t *d, apr_time_t now, apr_time_t *next)
 {
-    apr_time_t next;
     const char *err = NULL;
     int rc;
 
-    if (!d->rrule)
-        return NULL;
-    rc = asst_when_next(d->dtstart, d->rrule, d->zone, asst_firing_resume_after(d->due, now), &next, &err);
+    if (!d->rrule || d->snoozed)
+        return 0;
+    rc = asst_when_next(d->dtstart, d->rrule, d->zone, asst_firing_resume_after(d->due, now), next, &err);
     if (rc < 0)
         asst_log(ASST_LOG_WARN, "ASST01702: reminder %s: its time no longer works (%s): it is done", d->id,
                  err ? err : "?");
-    return rc == 0 ? usec_text(p, next) : NULL;
-}
-
-static const char *due_label(asst_tx_t *tx, const due_t *d, apr_time_t now)
-{
-    if (!asst_firing_is_late(d->due, now))
-        return "";
-    return asst_tx_value(tx, due_label_sql, ASST_DB_ARGS(usec_text(tx->p, d->due), d->zone));
+    return rc == 0;
 }
 
 /* What a firing did, logged once it committed. */
@@ -143,6 +135,8 @@ typedef struct {
     const due_t *due;
     asst_firing_t firing;
     apr_time_t now;
+    apr_time_t next;
+    int has_next;
 } fired_t;
 
 static void log_fired(const fired_t *f)
@@ -156,28 +150,55 @@ static void log_fired(const fired_t *f)
              d->id, d->user_id, f->firing.send ? "fired" : "skipped", apr_time_as_msec(f->now - d->due));
 }
 
-/* The firing's text (queued), the reminder moved on and its event, in tx. */
-static void fire_one(asst_reminders_t *r, asst_tx_t *tx, fired_t *out, apr_array_header_t *outbox_ids)
+/* The late firings' due times in their people's zones, one query for the
+ * batch; labels[i] is "" for one on time. NULL when the query failed. */
+static const char **due_labels(asst_tx_t *tx, const fired_t *fired, int n)
 {
-    const due_t *d = out->due;
-    asst_firing_in_t in = { d->body, d->user_status, d->due, out->now, due_label(tx, d, out->now),
-                            r->missed_policy };
-    asst_firing_t *f = &out->firing;
+    asst_db_array_t *dues = asst_db_array_make(tx->p), *zones = asst_db_array_make(tx->p);
+    const char **labels = apr_pcalloc(tx->p, sizeof(*labels) * (size_t)(n ? n : 1));
+    PGresult *res;
+    int late = 0;
 
-    if (!in.due_label)
-        return;   /* the statement failed: tx says so */
-    asst_firing_decide(tx->p, &in, f);
-    if (f->send)
-        asst_reply_queue(tx, d->user_id, d->phone, NULL, f->text, outbox_ids);
-    asst_tx_exec(tx, advance_sql,
-                 ASST_DB_ARGS(d->id, d->snoozed ? "t" : "f", d->snoozed ? NULL : next_of(tx->p, d, out->now),
-                              f->send ? "1" : "0", f->send ? "reminder_fired" : "reminder_skipped",
-                              usec_text(tx->p, d->due), f->late ? "t" : "f", f->skipped));
+    for (int i = 0; i < n; i++) {
+        labels[i] = "";
+        if (asst_firing_is_late(fired[i].due->due, fired[i].now)) {
+            asst_db_array_add_int(dues, fired[i].due->due);
+            asst_db_array_add(zones, fired[i].due->zone);
+            late++;
+        }
+    }
+    if (!late)
+        return labels;
+    res = asst_tx_query(tx, due_labels_sql, ASST_DB_ARGS(asst_db_array_text(dues), asst_db_array_text(zones)));
+    for (int i = 0, k = 0; res && i < n && k < PQntuples(res); i++)
+        if (asst_firing_is_late(fired[i].due->due, fired[i].now))
+            labels[i] = asst_db_text(tx->p, res, k++, 0);
+    PQclear(res);
+    return ASST_TX_FAILED(tx) ? NULL : labels;
+}
+
+/* Decides each firing (its text, its next occurrence) and adds it to the
+ * batch. */
+static void decide_all(asst_reminders_t *r, apr_pool_t *p, fired_t *fired, int n, const char **labels,
+                       asst_fired_batch_t *batch)
+{
+    for (int i = 0; i < n; i++) {
+        fired_t *f = &fired[i];
+        const due_t *d = f->due;
+        asst_firing_in_t in = { d->body, d->user_status, d->due, f->now, labels[i], r->missed_policy,
+                                d->quiet_until, d->urgent };
+        asst_fired_t row = { d->id, d->user_id, d->phone, d->snoozed, d->due, NULL, &f->firing };
+
+        asst_firing_decide(p, &in, &f->firing);
+        f->has_next = next_of(d, f->now, &f->next);
+        row.next = f->has_next ? &f->next : NULL;
+        asst_fired_batch_add(batch, &row);
+    }
 }
 
 /* One transaction: claims up to limit due reminders and fires them. The
- * texts queued are added to outbox_ids once committed. Returns how many,
- * or -1 with *rc; *first: the first one claimed (NULL: none). */
+ * texts queued are added to texts once committed. Returns how many, or
+ * -1 with *rc; *first: the first one claimed (NULL: none). */
 static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *texts,
                       asst_db_rc_t *rc, const char **first)
 {
@@ -185,6 +206,7 @@ static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *te
     apr_array_header_t *owners = apr_array_make(p, limit, sizeof(const char *));
     fired_t *fired = apr_pcalloc(p, sizeof(*fired) * (size_t)limit);
     apr_time_t now = apr_time_now();
+    const char **labels;
     asst_tx_t tx;
     PGresult *res;
     int n = 0;
@@ -192,17 +214,19 @@ static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *te
     *first = NULL;
     asst_tx_begin(&tx, r->db, p, NULL);
     res = asst_tx_query(&tx, claim_sql, ASST_DB_ARGS(apr_itoa(p, limit)));
-    for (; res && n < PQntuples(res) && !ASST_TX_FAILED(&tx); n++) {
+    for (; res && n < PQntuples(res) && n < limit; n++) {
         due_t *d = apr_palloc(p, sizeof(*d));
         read_due(p, res, n, d);
-        *first = *first ? *first : d->id;
         fired[n].due = d;
         fired[n].now = now;
-        fire_one(r, &tx, &fired[n], queued);
-        while (owners->nelts < queued->nelts)
-            APR_ARRAY_PUSH(owners, const char *) = d->user_id;
     }
     PQclear(res);
+    *first = n ? fired[0].due->id : NULL;
+    if (n && (labels = due_labels(&tx, fired, n)) != NULL) {
+        asst_fired_batch_t *batch = asst_fired_batch_make(p);
+        decide_all(r, p, fired, n, labels, batch);
+        asst_fired_batch_write(batch, &tx, queued, owners);
+    }
     if ((*rc = asst_tx_finish(&tx)) != ASST_DB_OK)
         return -1;
     for (int i = 0; i < n; i++)
@@ -264,34 +288,19 @@ static apr_array_header_t *per_person(apr_pool_t *p, const texts_t *texts)
     return lists;
 }
 
-static void one_person_done(void *baton)
-{
-    (*(int *)baton)--;
-}
-
 /* Different people's texts go out at once on the multi handle, each
  * person's one after another (their order); this waits for all. Without
  * a multi handle they go one at a time. A row the database could not
  * claim waits, pending, for the scheduler's retry pass. */
 static void deliver(asst_reminders_t *r, apr_pool_t *p, const texts_t *texts)
 {
-    apr_array_header_t *lists;
-    int left;
-
-    if (!r->multi) {
-        for (int i = 0; i < texts->ids->nelts; i++)
-            if (asst_outbox_deliver(r->ob, p, APR_ARRAY_IDX(texts->ids, i, long long)) < 0)
-                return;
+    if (r->multi) {
+        asst_outbox_deliver_lists(r->ob, r->multi, p, per_person(p, texts));
         return;
     }
-    lists = per_person(p, texts);
-    left = lists->nelts;
-    for (int i = 0; i < lists->nelts; i++)
-        asst_outbox_deliver_start(r->ob, r->multi, p, APR_ARRAY_IDX(lists, i, apr_array_header_t *),
-                                  one_person_done, &left);
-    while (left > 0)
-        if (asst_http_multi_run(r->multi, -1, 1000) < 0)
-            apr_sleep(apr_time_from_msec(10));
+    for (int i = 0; i < texts->ids->nelts; i++)
+        if (asst_outbox_deliver(r->ob, p, APR_ARRAY_IDX(texts->ids, i, long long)) < 0)
+            return;
 }
 
 int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)

@@ -28,6 +28,13 @@ static int missed_and_skipped(const asst_firing_in_t *in)
     return is_late(in) && in->missed_policy == ASST_MISSED_SKIP;
 }
 
+/* Quiet hours hold a reminder until they end, unless it is urgent: it
+ * then comes at their end, on time for what it is (no "late"). */
+static int in_quiet_hours(const asst_firing_in_t *in)
+{
+    return in->quiet_until > in->now && !in->urgent;
+}
+
 static int always(const asst_firing_in_t *in)
 {
     (void)in;
@@ -48,11 +55,13 @@ static const struct {
     int (*applies)(const asst_firing_in_t *in);
     const char *skipped;                     /* why nothing is sent; NULL: text() is */
     const char *(*text)(apr_pool_t *p, const asst_firing_in_t *in);
+    int holds;                               /* 1: it fires again when quiet hours end */
 } cases[] = {
-    { not_reachable, "not_active", NULL },
-    { missed_and_skipped, "missed", NULL },
-    { is_late, NULL, late_text },
-    { always, NULL, on_time_text },
+    { not_reachable, "not_active", NULL, 0 },
+    { missed_and_skipped, "missed", NULL, 0 },
+    { in_quiet_hours, "quiet_hours", NULL, 1 },
+    { is_late, NULL, late_text, 0 },
+    { always, NULL, on_time_text, 0 },
 };
 
 void asst_firing_decide(apr_pool_t *p, const asst_firing_in_t *in, asst_firing_t *out)
@@ -65,6 +74,7 @@ void asst_firing_decide(apr_pool_t *p, const asst_firing_in_t *in, asst_firing_t
     out->skipped = cases[i].skipped;
     out->send = cases[i].text != NULL;
     out->text = out->send ? cases[i].text(p, in) : NULL;
+    out->hold_until = cases[i].holds ? in->quiet_until : 0;
 }
 
 apr_time_t asst_firing_resume_after(apr_time_t due, apr_time_t now)

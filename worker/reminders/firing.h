@@ -18,13 +18,16 @@ typedef struct {
     apr_time_t now;
     const char *due_label;       /* due in the person's zone: "9:00 AM", or with the day */
     int missed_policy;           /* ASST_MISSED_FIRE | ASST_MISSED_SKIP (conf/worker_conf.h) */
+    apr_time_t quiet_until;      /* now is in the person's quiet hours, which end then; 0: it is not */
+    int urgent;                  /* the person asked for it to come even in quiet hours */
 } asst_firing_in_t;
 
 typedef struct {
     int send;                    /* 1: text goes to the person */
     int late;                    /* due more than ASST_FIRING_LATE_USEC ago */
     const char *text;            /* when send: "Reminder: call mom" */
-    const char *skipped;         /* when not: why, for the event ("missed", "opted_out") */
+    const char *skipped;         /* when not: why, for the event ("missed", "not_active", "quiet_hours") */
+    apr_time_t hold_until;       /* held for quiet hours: it fires then instead; 0 otherwise */
 } asst_firing_t;
 
 /* 1 when a firing at now of what was due then is late. */

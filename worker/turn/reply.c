@@ -7,10 +7,15 @@
 
 #define SMS_MAX_CHARS 1600
 
+apr_array_header_t *asst_reply_parts(apr_pool_t *p, const char *text)
+{
+    return asst_sms_split(p, text, SMS_MAX_CHARS);
+}
+
 void asst_reply_queue(asst_tx_t *tx, const char *user_id, const char *phone, const char *inbound_id,
                       const char *text, apr_array_header_t *outbox_ids)
 {
-    apr_array_header_t *parts = asst_sms_split(tx->p, text, SMS_MAX_CHARS);
+    apr_array_header_t *parts = asst_reply_parts(tx->p, text);
     int segments = 0;
 
     for (int i = 0; i < parts->nelts && !ASST_TX_FAILED(tx); i++) {
