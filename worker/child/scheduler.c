@@ -44,7 +44,7 @@ static int pass(scheduler_t *s, apr_pool_t *p, int *full)
     int sent = asst_outbox_deliver_due(w->outbox, p, OUTBOX_BATCH);
     int drained = w->conf->spool_dir ? asst_spool_drain(w, p, w->conf->spool_dir) : 0;
 
-    *full = fired == REMINDER_BATCH || looked == OUTBOX_BATCH || sent == OUTBOX_BATCH;
+    *full = fired >= REMINDER_BATCH || looked == OUTBOX_BATCH || sent == OUTBOX_BATCH;
     return (fired > 0) + (swept > 0) + (looked > 0) + (sent > 0) + (drained > 0);
 }
 

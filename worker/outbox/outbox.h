@@ -41,17 +41,28 @@ asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *t
 /* Sends row id if it is still pending. 0, or -1 when the database failed. */
 int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id);
 
-/* Many people's rows at once, for the scheduler: lists holds each
- * person's rows (apr_array_header_t * of long long, in order). Each
- * person's go out one after another, as asst_outbox_deliver_start sends
- * them; all people's heads are claimed in one statement, sent together on
- * m, and the sends that succeed are recorded together: a burst of
- * thousands costs a few statements per round, not a few per text.
- * Returns once every row is settled (or left pending for
- * asst_outbox_deliver_due); how many were sent, -1 when the database
- * failed. */
-int asst_outbox_deliver_lists(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
-                              const apr_array_header_t *lists);
+/* Many people's rows at once, for the scheduler. Each person's go out
+ * one after another, in the order added, as asst_outbox_deliver_start
+ * sends them; every person's next row is claimed in one statement, all
+ * are sent together on m, and the sends that succeed are recorded
+ * together: a burst of thousands costs a few statements per round, not a
+ * few per text. A row not claimed (sent meanwhile, or not its turn) is
+ * passed over and left pending for asst_outbox_deliver_due. Everything
+ * lives in p. */
+typedef struct asst_outbox_many asst_outbox_many_t;
+
+asst_outbox_many_t *asst_outbox_many_make(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p);
+
+/* Adds row id, to person (a user id), after that person's rows so far. */
+void asst_outbox_many_add(asst_outbox_many_t *mn, const char *person, apr_int64_t id);
+
+/* Moves the sends on: claims what may go, waits up to timeout_ms for
+ * answers, records them. 1 while something is left to do. */
+int asst_outbox_many_run(asst_outbox_many_t *mn, long timeout_ms);
+
+/* Runs until every row is settled or passed over: how many were sent,
+ * -1 when the database failed. */
+int asst_outbox_many_finish(asst_outbox_many_t *mn);
 
 /* The rows ids (of long long, a turn's, in the order queued) on m, one
  * after another: each is claimed and settled as by asst_outbox_deliver,

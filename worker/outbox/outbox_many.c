@@ -1,4 +1,4 @@
-/* Many people's rows at once (outbox.h, asst_outbox_deliver_lists). */
+/* Many people's rows at once, for the scheduler (outbox.h, asst_outbox_many_t). */
 #include <string.h>
 
 #include <apr_hash.h>
@@ -8,13 +8,15 @@
 #include "db/events.h"
 #include "outbox_private.h"
 
-/* One person's rows; next is the next to claim. */
+/* One person's rows, in order; next is the next to claim. At most one is
+ * being sent (busy); waiting: it is in the ready list. */
 typedef struct {
-    const apr_array_header_t *ids;
+    apr_array_header_t *ids;        /* of long long */
     int next;
+    int busy, waiting;
 } queue_t;
 
-typedef struct many many_t;
+typedef struct asst_outbox_many many_t;
 
 /* A send under way, then back and waiting to be recorded with others. */
 typedef struct {
@@ -25,10 +27,11 @@ typedef struct {
     asst_twilio_result_t r;
 } send_t;
 
-struct many {
+struct asst_outbox_many {
     asst_outbox_t *ob;
     asst_http_multi_t *m;
     apr_pool_t *p;
+    apr_hash_t *people;             /* user id -> queue_t * */
     apr_array_header_t *ready;      /* of queue_t *: their next row may be claimed */
     apr_array_header_t *back;       /* of send_t * */
     int in_flight;
@@ -59,6 +62,7 @@ static void came_back(void *baton, asst_twilio_outcome_t outcome, asst_twilio_re
 
     s->outcome = outcome;
     s->r = *r;
+    s->q->busy = 0;
     s->mn->in_flight--;
     APR_ARRAY_PUSH(s->mn->back, send_t *) = s;
 }
@@ -77,14 +81,17 @@ static int start_one(many_t *mn, queue_t *q, const asst_outbox_row_t *c)
     if ((d = asst_outbox_deliverer_or_refuse(mn->ob, mn->p, &s->row, &rv)) == NULL)
         return 0;
     d->start(mn->ob, mn->m, mn->p, &s->row, came_back, s);
+    q->busy = 1;
     mn->in_flight++;
     return 1;
 }
 
 static void push_ready(many_t *mn, queue_t *q)
 {
-    if (q->next < q->ids->nelts)
+    if (!q->busy && !q->waiting && q->next < q->ids->nelts) {
+        q->waiting = 1;
         APR_ARRAY_PUSH(mn->ready, queue_t *) = q;
+    }
 }
 
 /* Claims the next row of every ready queue in one statement and starts
@@ -101,6 +108,7 @@ static void claim_round(many_t *mn)
     mn->ready->nelts = 0;
     for (int i = 0; i < round->nelts; i++) {
         queue_t *q = APR_ARRAY_IDX(round, i, queue_t *);
+        q->waiting = 0;
         const char *id = apr_psprintf(mn->p, "%" APR_INT64_T_FMT,
                                       (apr_int64_t)APR_ARRAY_IDX(q->ids, q->next++, long long));
         asst_db_array_add(ids, id);
@@ -203,23 +211,50 @@ static void settle_back(many_t *mn)
     settle_sent(mn, sent);
 }
 
-int asst_outbox_deliver_lists(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
-                              const apr_array_header_t *lists)
+asst_outbox_many_t *asst_outbox_many_make(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p)
 {
-    many_t mn = { ob, m, p, apr_array_make(p, lists->nelts, sizeof(queue_t *)),
-                  apr_array_make(p, lists->nelts, sizeof(send_t *)), 0, 0, 0 };
+    many_t *mn = apr_pcalloc(p, sizeof(*mn));
 
-    for (int i = 0; i < lists->nelts; i++) {
-        queue_t *q = apr_pcalloc(p, sizeof(*q));
-        q->ids = APR_ARRAY_IDX(lists, i, apr_array_header_t *);
-        push_ready(&mn, q);
+    mn->ob = ob;
+    mn->m = m;
+    mn->p = p;
+    mn->people = apr_hash_make(p);
+    mn->ready = apr_array_make(p, 64, sizeof(queue_t *));
+    mn->back = apr_array_make(p, 64, sizeof(send_t *));
+    return mn;
+}
+
+void asst_outbox_many_add(asst_outbox_many_t *mn, const char *person, apr_int64_t id)
+{
+    queue_t *q = apr_hash_get(mn->people, person, APR_HASH_KEY_STRING);
+
+    if (!q) {
+        q = apr_pcalloc(mn->p, sizeof(*q));
+        q->ids = apr_array_make(mn->p, 2, sizeof(long long));
+        apr_hash_set(mn->people, apr_pstrdup(mn->p, person), APR_HASH_KEY_STRING, q);
     }
-    while ((mn.ready->nelts > 0 && !mn.db_failed) || mn.in_flight > 0) {
-        if (mn.ready->nelts > 0 && !mn.db_failed)
-            claim_round(&mn);
-        if (mn.in_flight > 0 && asst_http_multi_run(m, -1, 1000) < 0)
-            apr_sleep(apr_time_from_msec(10));
-        settle_back(&mn);
-    }
-    return mn.db_failed ? -1 : mn.sent;
+    APR_ARRAY_PUSH(q->ids, long long) = id;
+    push_ready(mn, q);
+}
+
+static int has_work(const many_t *mn)
+{
+    return (mn->ready->nelts > 0 && !mn->db_failed) || mn->in_flight > 0;
+}
+
+int asst_outbox_many_run(asst_outbox_many_t *mn, long timeout_ms)
+{
+    if (mn->ready->nelts > 0 && !mn->db_failed)
+        claim_round(mn);
+    if (mn->in_flight > 0 && asst_http_multi_run(mn->m, -1, timeout_ms) < 0)
+        apr_sleep(apr_time_from_msec(10));
+    settle_back(mn);
+    return has_work(mn);
+}
+
+int asst_outbox_many_finish(asst_outbox_many_t *mn)
+{
+    while (asst_outbox_many_run(mn, 1000))
+        ;
+    return mn->db_failed ? -1 : mn->sent;
 }

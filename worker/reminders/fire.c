@@ -16,6 +16,9 @@
 /* A reminder that cannot be fired (a statement fails on it) is tried
  * again this much later, so it does not hold up the others. */
 #define POSTPONE "1 minute"
+/* A pass fires this many batches at most, each one's texts going out
+ * while the next is fired; then the scheduler's other work gets a turn. */
+#define BATCHES_PER_PASS 20
 
 struct asst_reminders {
     asst_db_t *db;
@@ -24,7 +27,7 @@ struct asst_reminders {
     asst_http_multi_t *multi;      /* the texts go out on it, people at once */
 };
 
-/* The texts a pass queued, with whom each is to, in firing order. */
+/* The texts a batch queued, with whom each is to, in firing order. */
 typedef struct {
     apr_array_header_t *ids;       /* of long long: outbox rows */
     apr_array_header_t *owners;    /* of const char *: the user id of each */
@@ -269,51 +272,60 @@ static int fire_singly(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *t
     return n;
 }
 
-/* Each person's texts in order, as lists of their outbox rows. */
-static apr_array_header_t *per_person(apr_pool_t *p, const texts_t *texts)
+/* The texts go to the delivery under way (a person's in order), or
+ * without a multi handle one at a time, now. */
+static void hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_pool_t *p, const texts_t *texts)
 {
-    apr_array_header_t *lists = apr_array_make(p, 8, sizeof(apr_array_header_t *));
-    apr_hash_t *of = apr_hash_make(p);
-
     for (int i = 0; i < texts->ids->nelts; i++) {
-        const char *who = APR_ARRAY_IDX(texts->owners, i, const char *);
-        apr_array_header_t *list = apr_hash_get(of, who, APR_HASH_KEY_STRING);
-        if (!list) {
-            list = apr_array_make(p, 2, sizeof(long long));
-            apr_hash_set(of, who, APR_HASH_KEY_STRING, list);
-            APR_ARRAY_PUSH(lists, apr_array_header_t *) = list;
-        }
-        APR_ARRAY_PUSH(list, long long) = APR_ARRAY_IDX(texts->ids, i, long long);
+        apr_int64_t id = APR_ARRAY_IDX(texts->ids, i, long long);
+        if (mn)
+            asst_outbox_many_add(mn, APR_ARRAY_IDX(texts->owners, i, const char *), id);
+        else if (asst_outbox_deliver(r->ob, p, id) < 0)
+            return;
     }
-    return lists;
 }
 
-/* Different people's texts go out at once on the multi handle, each
- * person's one after another (their order); this waits for all. Without
- * a multi handle they go one at a time. A row the database could not
- * claim waits, pending, for the scheduler's retry pass. */
-static void deliver(asst_reminders_t *r, apr_pool_t *p, const texts_t *texts)
+/* One batch fired (one per transaction after a failed statement); its
+ * texts handed over. How many, or -1 when the database failed. */
+static int fire_and_hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_pool_t *p, int limit)
 {
-    if (r->multi) {
-        asst_outbox_deliver_lists(r->ob, r->multi, p, per_person(p, texts));
-        return;
-    }
-    for (int i = 0; i < texts->ids->nelts; i++)
-        if (asst_outbox_deliver(r->ob, p, APR_ARRAY_IDX(texts->ids, i, long long)) < 0)
-            return;
+    apr_pool_t *bp;
+    texts_t texts;
+    asst_db_rc_t rc;
+    const char *first;
+    int n;
+
+    apr_pool_create(&bp, p);
+    texts.ids = apr_array_make(bp, limit, sizeof(long long));
+    texts.owners = apr_array_make(bp, limit, sizeof(const char *));
+    n = fire_batch(r, bp, limit, &texts, &rc, &first);
+    if (n < 0 && rc == ASST_DB_ESTMT)
+        n = fire_singly(r, bp, limit, &texts);
+    hand_over(r, mn, p, &texts);
+    apr_pool_destroy(bp);
+    return n;
 }
 
 int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)
 {
-    texts_t texts = { apr_array_make(p, limit, sizeof(long long)), apr_array_make(p, limit, sizeof(const char *)) };
-    asst_db_rc_t rc;
-    const char *first;
-    int n = fire_batch(r, p, limit, &texts, &rc, &first);
+    asst_outbox_many_t *mn = r->multi ? asst_outbox_many_make(r->ob, r->multi, p) : NULL;
+    int total = 0;
 
-    if (n < 0 && rc == ASST_DB_ESTMT)
-        n = fire_singly(r, p, limit, &texts);
-    deliver(r, p, &texts);
-    return n;
+    for (int b = 0; b < BATCHES_PER_PASS; b++) {
+        int n = fire_and_hand_over(r, mn, p, limit);
+        if (n < 0) {
+            total = total ? total : -1;
+            break;
+        }
+        total += n;
+        if (n < limit)
+            break;
+        if (mn)
+            asst_outbox_many_run(mn, 0);   /* this batch's texts leave while the next is fired */
+    }
+    if (mn)
+        asst_outbox_many_finish(mn);
+    return total;
 }
 
 int asst_reminders_next_due(asst_reminders_t *r, apr_pool_t *p, apr_time_t *at)

@@ -22,8 +22,10 @@ typedef struct asst_reminders asst_reminders_t;
 /* missed_policy: ASST_MISSED_FIRE | ASST_MISSED_SKIP (conf/worker_conf.h). */
 asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, int missed_policy);
 
-/* Fires up to limit due reminders and delivers their texts. Returns how
- * many were fired (texted or skipped), or -1 when the database failed. */
+/* Fires due reminders in batches of limit (a few batches at most, each
+ * one's texts going out while the next is fired) and delivers their
+ * texts. Returns how many were fired (texted or skipped; limit or more:
+ * more may be waiting), or -1 when the database failed. */
 int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit);
 
 /* The scheduler's alarm clock: when the next reminder (or snooze) is
