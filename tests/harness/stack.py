@@ -17,6 +17,10 @@ signatures and the REST API's Basic auth.
     ... s.apache.url, s.fake.sent(), s.value("SELECT ...") ...
     s.stop()
 
+fast_fake=True starts the fake Twilio in its --fast mode (creates only,
+without status callbacks, so with status_callbacks=False): for benchmarks
+that must never measure the fake.
+
 Running servers can be handed in instead (pg: a PgDatabase, redis, fake:
 used, never stopped), and so can unstarted Apache / Worker instances to
 configure and start (the pytest fixtures do, so that their factories scan
@@ -46,13 +50,14 @@ class Stack:
                  token=TOKEN, account=ACCOUNT, number=TWILIO_FROM, db_name="assistant",
                  redis_args=(), mpm="event", status_callbacks=True, spool=True,
                  worker_timeout=15, pg=None, redis=None, fake=None, apache=None, worker=None,
-                 out=lambda s: None, **directives):
+                 out=lambda s: None, fast_fake=False, **directives):
         self.dir = os.path.abspath(dir)
         self.bins = bins or Binaries()
         self.workers, self.signup, self.log_level = workers, signup, log_level
         self.token, self.account, self.number = token, account, number
         self.db_name, self.redis_args, self.mpm = db_name, list(redis_args), mpm
         self.status_callbacks = status_callbacks
+        self.fast_fake = fast_fake         # the fake Twilio's --fast mode (bench/)
         self.spool = spool                 # True: DIR/spool; a path; None: no spool
         self.worker_timeout = worker_timeout
         self.pg, self.redis, self.fake = pg, redis, fake
@@ -90,7 +95,7 @@ class Stack:
         self.start_apache()
         if self.fake is None:
             self.fake = FakeTwilio(d, self.account, self.token, name="twilio",
-                                   status_callbacks=self.status_callbacks)
+                                   status_callbacks=self.status_callbacks, fast=self.fast_fake)
             self.fake.start()
         if self.worker is None:
             self.worker = Worker(d, self.bins.worker)

@@ -1,6 +1,7 @@
 """The fake Twilio REST API (tests/fakes/fake_twilio.py) as a server on a
 free port, signing its status callbacks with the stack's auth token (so
-Apache's /status accepts them), and its control API."""
+Apache's /status accepts them), and its control API.  fast=True: its
+--fast mode for benchmarks (creates only, no status callbacks)."""
 
 import json
 import os
@@ -17,17 +18,21 @@ class FakeTwilio(FakeServer):
     name, log_name, pid_name = "fake-twilio", "fake_twilio.log", "fake_twilio.pid"
 
     def __init__(self, base_dir, account=ACCOUNT, token=TOKEN, callback_delay_ms=50,
-                 status_callbacks=True, name=None):
+                 status_callbacks=True, name=None, fast=False):
+        if fast and status_callbacks:
+            raise ValueError("the fast fake Twilio posts no status callbacks")
         super().__init__(base_dir, name)
         self.account = account
         self.token = token
         self.callback_delay_ms = callback_delay_ms
         self.status_callbacks = status_callbacks
+        self.fast = fast
 
     def argv(self):
         argv = [PYTHON, FAKE_TWILIO, "--port", "0", "--account", self.account,
                 "--token", self.token, "--callback-delay-ms", str(self.callback_delay_ms)]
-        return argv + (["--status-callbacks"] if self.status_callbacks else [])
+        return argv + (["--status-callbacks"] if self.status_callbacks else []) + \
+            (["--fast"] if self.fast else [])
 
     # ---- control API ----
     def _get(self, path, session=None):
@@ -54,6 +59,11 @@ class FakeTwilio(FakeServer):
         return [r for r in self.requests() if r["status"] == 201
                 and (to is None or r["form"].get("To") == to)
                 and (body is None or r["form"].get("Body") == body)]
+
+    def count(self):
+        """{"requests": the POSTs to Messages.json, "sent": the 201s among
+        them}: cheaper to poll than requests()."""
+        return self._get("/_fake/count")
 
     def faults(self, faults=None):
         """The faults in force; with a dict, replaces them first."""

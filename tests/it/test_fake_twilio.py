@@ -3,17 +3,24 @@ the worker uses to look up a send whose outcome it does not know: driven
 directly with python3-requests and through python3-twilio's own client
 (which proves the wire format: query keys, paging links, the page shape).
 
-Fixture: fake_twilio (fixtures_path.py); nothing else of the stack runs."""
+Fixture: fake_twilio (fixtures_path.py); nothing else of the stack runs.
+Then the fake's --fast mode (fixture fast), against the same answers."""
 
+import base64
 import datetime
+import json
+import re
+import socket
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 import stack
+from harness.twilio import FakeTwilio
 from stack import ACCOUNT, TOKEN, OTHER_TOKEN, OTHER_ACCOUNT
 
 FROM = "+15005551234"
@@ -316,3 +323,178 @@ def test_hold_and_inflight(fake_twilio, api):
     start = time.monotonic()
     create(api, fake_twilio, A, "not held")             # the hold was for one send
     assert time.monotonic() - start < 1.0
+
+
+# --------------------------------------------------------------------------
+# --fast (tests/fakes/fake_twilio_fast.py): creates only, for benchmarks
+
+@pytest.fixture(scope="module")
+def _fast_session(base_dir):
+    f = FakeTwilio(base_dir, status_callbacks=False, fast=True, name="fake-twilio-fast").start()
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def fast(_fast_session):
+    _fast_session.reset()
+    return _fast_session
+
+
+def raw_post(fake, form, version="HTTP/1.1", headers=(), account=ACCOUNT, token=TOKEN):
+    """A create's request bytes, as a client would write them."""
+    body = urllib.parse.urlencode(form).encode()
+    auth = base64.b64encode(("%s:%s" % (account, token)).encode()).decode()
+    head = ["POST /2010-04-01/Accounts/%s/Messages.json %s" % (account, version),
+            "Host: 127.0.0.1:%d" % fake.port, "Authorization: Basic " + auth,
+            "Content-Type: application/x-www-form-urlencoded",
+            "Content-Length: %d" % len(body)] + list(headers)
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def read_response(f):
+    """(status, {lower-case header: value}, body) off a socket's file."""
+    status = int(f.readline().split()[1])
+    headers = {}
+    for line in iter(f.readline, b"\r\n"):
+        name, _, value = line.decode().partition(":")
+        headers[name.lower()] = value.strip()
+    return status, headers, f.read(int(headers.get("content-length", 0)))
+
+
+def test_fast_needs_basic_auth(fast):
+    for auth in (None, (ACCOUNT, OTHER_TOKEN), (OTHER_ACCOUNT, TOKEN)):
+        r = requests.post(messages_url(fast), data={"To": A, "From": FROM, "Body": "x"}, auth=auth,
+                          timeout=10)
+        assert r.status_code == 401, (auth, r.text)
+        assert r.json() == {"code": 20003, "message": "Authenticate", "status": 401,
+                            "more_info": "https://www.twilio.com/docs/errors/20003"}
+    r = requests.post(messages_url(fast, OTHER_ACCOUNT), data={"To": A, "From": FROM, "Body": "x"},
+                      auth=(ACCOUNT, TOKEN), timeout=10)
+    assert r.status_code == 404 and r.json()["code"] == 20404
+    recs = fast.requests()
+    assert [r["status"] for r in recs] == [401, 401, 401, 404]
+    assert [r["auth_user"] for r in recs] == [None, ACCOUNT, OTHER_ACCOUNT, ACCOUNT]
+    assert fast.count() == {"requests": 4, "sent": 0}
+
+
+def test_fast_creates_the_same_resource(fast, fake_twilio, api):
+    """201 with the message resource the threaded server answers; a new SM sid each time."""
+    for form in ({"To": A, "From": FROM, "Body": "héllo"},
+                 {"To": B, "MessagingServiceSid": "MG" + "1" * 32, "Body": "x" * 200,
+                  "StatusCallback": "http://127.0.0.1:1/status"}):
+        r = api.post(messages_url(fast), data=form, timeout=10)
+        assert r.status_code == 201, r.text
+        slow = api.post(messages_url(fake_twilio), data=form, timeout=10).json()
+        got = r.json()
+        assert set(got) == set(slow)
+        assert re.match(r"^SM[0-9a-f]{32}$", got["sid"]) and got["sid"] != slow["sid"]
+        assert got["uri"] == "/2010-04-01/Accounts/%s/Messages/%s.json" % (ACCOUNT, got["sid"])
+        for same in set(got) - {"sid", "uri", "subresource_uris", "date_created", "date_updated"}:
+            assert got[same] == slow[same], same
+    sids = {api.post(messages_url(fast), data={"To": A, "From": FROM, "Body": "n"}, timeout=10)
+            .json()["sid"] for _ in range(50)}
+    assert len(sids) == 50
+
+
+def test_fast_rejects_what_a_create_rejects(fast, fake_twilio, api):
+    """400 with the threaded server's very answer."""
+    for form in ({"To": A, "From": FROM}, {"From": FROM, "Body": "x"}, {"To": A, "Body": "x"},
+                 {"To": "555", "From": FROM, "Body": "x"},
+                 {"To": A, "From": FROM, "Body": "x" * 1601}):
+        r = api.post(messages_url(fast), data=form, timeout=10)
+        slow = api.post(messages_url(fake_twilio), data=form, timeout=10)
+        assert (r.status_code, r.json()) == (400, slow.json()), form
+    assert fast.count() == {"requests": 5, "sent": 0}
+    assert [r["form"] for r in fast.requests()][0] == {"To": A, "From": FROM}
+
+
+def test_fast_records_arrivals(fast, api):
+    before = time.time()
+    made = [create(api, fast, A, "a%d" % i) for i in range(3)]
+    after = time.time()
+    recs = fast.requests()
+    assert [r["sid"] for r in recs] == [m["sid"] for m in made]
+    assert all(before <= r["time"] <= after for r in recs)
+    assert [r["time"] for r in recs] == sorted(r["time"] for r in recs)
+    assert recs[0]["form"] == {"To": A, "From": FROM, "Body": "a0"}
+    assert (recs[0]["method"], recs[0]["auth_user"], recs[0]["status"]) == ("POST", ACCOUNT, 201)
+    assert recs[0]["path"] == "/2010-04-01/Accounts/%s/Messages.json" % ACCOUNT
+    assert [r["sid"] for r in fast.sent(to=A)] == [m["sid"] for m in made]
+    assert fast.requests(method="GET") == [] and len(fast.requests(method=None)) == 3
+    assert fast.count() == {"requests": 3, "sent": 3}
+    fast.reset()
+    assert fast.requests() == [] and fast.count() == {"requests": 0, "sent": 0}
+
+
+def test_fast_keeps_connections_alive(fast):
+    """Several requests on one connection, written one at a time and then
+    pipelined in one write: answered in order, the connection kept."""
+    with socket.create_connection(("127.0.0.1", fast.port), timeout=10) as s:
+        f = s.makefile("rb")
+        for i in range(3):
+            s.sendall(raw_post(fast, {"To": A, "From": FROM, "Body": "one %d" % i}))
+            status, headers, body = read_response(f)
+            assert status == 201 and json.loads(body)["body"] == "one %d" % i
+            assert "connection" not in headers
+        s.sendall(b"".join(raw_post(fast, {"To": A, "From": FROM, "Body": "piped %d" % i})
+                           for i in range(5)) + raw_post(fast, {"To": A, "From": FROM}))
+        answers = [read_response(f) for _ in range(6)]
+        assert [a[0] for a in answers] == [201] * 5 + [400]
+        assert [json.loads(a[2]).get("body") for a in answers[:5]] == ["piped %d" % i for i in range(5)]
+        # a request split across writes, its body after an Expect: 100-continue
+        req = raw_post(fast, {"To": A, "From": FROM, "Body": "expected"}, headers=["Expect: 100-continue"])
+        head, body = req.split(b"\r\n\r\n")
+        s.sendall(head + b"\r\n\r\n")
+        assert f.readline() == b"HTTP/1.1 100 Continue\r\n" and f.readline() == b"\r\n"
+        s.sendall(body)
+        assert read_response(f)[0] == 201
+        s.sendall(raw_post(fast, {"To": A, "From": FROM, "Body": "last"}, headers=["Connection: close"]))
+        status, headers, _ = read_response(f)
+        assert status == 201 and headers["connection"] == "close"
+        assert f.read() == b""                                        # closed
+    recs = fast.requests()
+    assert len(recs) == 11 and len({r["peer"] for r in recs}) == 1
+
+
+def test_fast_http10_keep_alive(fast):
+    """ab -k's HTTP/1.0 with "Connection: Keep-Alive": kept only when asked, and said so."""
+    with socket.create_connection(("127.0.0.1", fast.port), timeout=10) as s:
+        f = s.makefile("rb")
+        for i in range(2):
+            s.sendall(raw_post(fast, {"To": A, "From": FROM, "Body": "ab"}, version="HTTP/1.0",
+                               headers=["Connection: Keep-Alive"]))
+            status, headers, _ = read_response(f)
+            assert status == 201 and headers["connection"] == "keep-alive"
+        s.sendall(raw_post(fast, {"To": A, "From": FROM, "Body": "ab"}, version="HTTP/1.0"))
+        status, headers, _ = read_response(f)
+        assert status == 201 and headers["connection"] == "close" and f.read() == b""
+    assert fast.count()["sent"] == 3
+
+
+def test_fast_answers_501_to_the_rest(fast, api):
+    sid = create(api, fast, A, "x")["sid"]
+    for method, path, data in (
+            ("GET", "/2010-04-01/Accounts/%s/Messages/%s.json" % (ACCOUNT, sid), None),
+            ("GET", "/2010-04-01/Accounts/%s/Messages.json" % ACCOUNT, None),
+            ("POST", "/_fake/hold", "{}"), ("GET", "/_fake/inflight", None),
+            ("POST", "/_fake/faults", '{"fail_rate_5xx": 1}'), ("GET", "/elsewhere", None)):
+        r = api.request(method, fast.url + path, data=data, timeout=10)
+        assert r.status_code == 501 and "fast" in r.json()["error"], (method, path, r.text)
+    assert fast.faults() == {} and fast.faults({}) == {}          # what the fixtures set
+    with socket.create_connection(("127.0.0.1", fast.port), timeout=10) as s:
+        s.sendall(b"POST /_fake/reset HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        f = s.makefile("rb")
+        assert read_response(f)[0] == 501 and f.read() == b""
+    assert fast.count()["sent"] == 1
+
+
+def test_fast_python_twilio_client(fast):
+    """Twilio's own helper library creates through it."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+    client = Client(ACCOUNT, TOKEN, http_client=TwilioHttpClient(timeout=10))
+    client.api.base_url = fast.url
+    msg = client.messages.create(to=A, from_=FROM, body="lib")
+    assert msg.sid.startswith("SM") and msg.status == "queued" and msg.body == "lib"
+    assert [r["sid"] for r in fast.sent()] == [msg.sid]
