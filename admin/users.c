@@ -63,12 +63,13 @@ static int users_list(asst_admin_t *a, int argc, const char *const *argv)
 
 typedef struct {
     const char *phone, *name, *tz;
+    int tz_confirmed;
 } add_args_t;
 
 static int parse_add(asst_admin_t *a, int argc, const char *const *argv, add_args_t *args)
 {
     args->phone = args->name = NULL;
-    args->tz = a->conf->default_timezone;
+    args->tz = NULL;
     for (int i = 0; i < argc; i++) {
         const char **slot = strcmp(argv[i], "--name") == 0 ? &args->name
                           : strcmp(argv[i], "--tz") == 0   ? &args->tz
@@ -82,6 +83,10 @@ static int parse_add(asst_admin_t *a, int argc, const char *const *argv, add_arg
     }
     if (!args->phone)
         return asst_admin_usage("usage: users add +E164 [--name NAME] [--tz ZONE]");
+    /* a zone the operator names is confirmed: the person is not asked (docs/agent.md) */
+    args->tz_confirmed = args->tz != NULL;
+    if (!args->tz)
+        args->tz = a->conf->default_timezone;
     if (!asst_admin_is_e164(args->phone))
         return asst_admin_usage("'%s' is not an E.164 number (+ and 2 to 15 digits, e.g. +15551234567)",
                                 args->phone);
@@ -127,9 +132,9 @@ static int users_add(asst_admin_t *a, int argc, const char *const *argv)
         return asst_admin_fail("unknown timezone '%s' (an IANA name such as Europe/Paris)", args.tz);
     }
     id = asst_db_value(a->db, a->pool, &rc,
-                       "INSERT INTO users (phone, name, timezone, status) VALUES ($1, $2, $3, 'active') "
-                       "ON CONFLICT (phone) DO NOTHING RETURNING id",
-                       ASST_DB_ARGS(args.phone, args.name, args.tz));
+                       "INSERT INTO users (phone, name, timezone, timezone_confirmed, status) "
+                       "VALUES ($1, $2, $3, $4, 'active') ON CONFLICT (phone) DO NOTHING RETURNING id",
+                       ASST_DB_ARGS(args.phone, args.name, args.tz, args.tz_confirmed ? "true" : "false"));
     if (rc != ASST_DB_OK)
         return asst_admin_db_fail(a, "cannot add the user");
     if (!id)
@@ -137,6 +142,7 @@ static int users_add(asst_admin_t *a, int argc, const char *const *argv)
     data = json_object_new_object();
     json_object_object_add(data, "status", json_object_new_string("active"));
     json_object_object_add(data, "timezone", json_object_new_string(args.tz));
+    json_object_object_add(data, "timezone_confirmed", json_object_new_boolean(args.tz_confirmed));
     if (asst_admin_event(a, id, "user_added", data) != ASST_DB_OK)
         return asst_admin_db_fail(a, "cannot record the event");
     if (asst_admin_commit(a) != ADMIN_OK)

@@ -28,11 +28,20 @@ CREATE VIEW reminder_firing_status WITH (security_invoker = true) AS
            m.twilio_sid, coalesce(m.status, 'skipped') AS delivery, m.error_code, m.updated_at AS status_at
     FROM reminder_firings f LEFT JOIN messages m ON m.id = f.message_id;
 
-ALTER TABLE reminder_firings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE reminder_firings FORCE ROW LEVEL SECURITY;
-CREATE POLICY reminder_firings_own ON reminder_firings
-    USING (asst_system_scope() OR user_id = asst_current_user_id())
-    WITH CHECK (asst_system_scope() OR user_id = asst_current_user_id());
+-- Row-level security as in 002_rls.sql, one call per table from here on
+-- (004 and 006 spell the same out in a loop).
+CREATE FUNCTION asst_own_rows(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY %I ON %s '
+                   'USING (asst_system_scope() OR user_id = asst_current_user_id()) '
+                   'WITH CHECK (asst_system_scope() OR user_id = asst_current_user_id())',
+                   t::text || '_own', t);
+END
+$$;
+
+SELECT asst_own_rows('reminder_firings');
 
 -- urgent: the person asked for it to come even in their quiet hours
 -- (users.quiet_start/quiet_end). Any other reminder due then is held: it

@@ -137,7 +137,8 @@ def test_settings_family(chat):
     assert chat.say("timezone Mars/Olympus").startswith('I don\'t know the time zone "Mars/Olympus"')
     assert chat.say("quiet hours from 10pm to 7am") == (
         "Quiet hours: 22:00 to 07:00 (Europe/Berlin). I'll hold non-urgent texts then.")
-    assert chat.say("my settings") == "Name: Sam\nTime zone: Europe/Berlin\nQuiet hours: 22:00 to 07:00"
+    assert chat.say("my settings") == ("Name: Sam\nTime zone: Europe/Berlin\nQuiet hours: 22:00 to 07:00\n"
+                                       "Daily digest: off")
     assert chat.say("no quiet hours") == "Quiet hours are off."
     row = chat.path.sql("SELECT name, timezone, quiet_start IS NULL FROM users WHERE phone = '%s'" % chat.phone)
     assert row == [["Sam", "Europe/Berlin", "t"]]

@@ -375,3 +375,28 @@ def test_each_firing_records_its_delivery_status(llm_path):
     assert wait_for(lambda: status(q) == [["undelivered", "30006", "t", "f", ""]], 10, 0.1), status(q)
     sid = p.texts(body="Reminder: call mom")[0]["sid"]
     assert path.value("SELECT twilio_sid FROM reminder_firing_status WHERE user_id = %s" % p.uid) == sid
+
+
+def test_by_sms_urgent_comes_through_quiet_hours_and_others_say_they_wait(assistant):
+    """The rules planner: a reminder set inside quiet hours says when it
+    will come; "urgent: ..." marks it to come on time."""
+    path = assistant
+    phone = new_phone()
+    path.admin("users", "add", phone, "--tz", ZONE)
+    uid = path.value("SELECT id FROM users WHERE phone = :'p'", variables={"p": phone})
+    now = datetime.now(TZ)
+    end = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
+    path.sql("UPDATE users SET quiet_start = :'s', quiet_end = :'e' WHERE id = %s" % uid,
+             variables={"s": (now - timedelta(hours=1)).strftime("%H:%M"), "e": end.strftime("%H:%M")})
+
+    path.text(phone, "remind me in 5 minutes to stretch")
+    [reply] = path.wait_replies(1, to=phone)
+    body = reply["form"]["Body"]
+    assert body.startswith("OK: ") and ": stretch. That is in your quiet hours, so it will come at %s; " \
+        "say \"urgent\" to have it on time" % clock(end) in body, body
+
+    path.text(phone, "urgent: remind me in 5 minutes to take the pills")
+    reply = path.wait_replies(2, to=phone)[1]
+    assert reply["form"]["Body"].endswith(": take the pills (urgent)"), reply["form"]["Body"]
+    assert path.sql("SELECT body, urgent FROM reminders WHERE user_id = %s ORDER BY id" % uid) == [
+        ["stretch", "f"], ["take the pills", "t"]]

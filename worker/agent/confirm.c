@@ -5,6 +5,9 @@
 #include <apr_strings.h>
 
 #include "confirm.h"
+#include "rules_parse.h"
+
+#define NO_ZONE "OK, nothing was set. Tell me your time zone, e.g. \"my timezone is Europe/Berlin\"."
 
 typedef enum { ANSWER_NONE, ANSWER_YES, ANSWER_NO } answer_t;
 
@@ -41,27 +44,61 @@ static void reply(asst_step_t *out, const char *text)
     out->source = "confirmation";
 }
 
+/* The zone a text names, as the answer to "are you on New York time?":
+ * what the rules parser reads as setting one ("London", "I'm in
+ * Chicago", "my timezone is Europe/Berlin"), whichever planner runs;
+ * NULL when it names none. */
+static const char *zone_named(apr_pool_t *p, const char *body)
+{
+    asst_rules_call_t parsed;
+    json_object *action, *zone;
+    const char *named = NULL;
+
+    asst_rules_parse(p, body, NULL, &parsed);
+    if (parsed.tool && strcmp(parsed.tool, "settings") == 0
+        && json_object_object_get_ex(parsed.args, "action", &action)
+        && strcmp(json_object_get_string(action), "set_timezone") == 0
+        && json_object_object_get_ex(parsed.args, "timezone", &zone))
+        named = apr_pstrdup(p, json_object_get_string(zone));
+    json_object_put(parsed.args);
+    return named;
+}
+
+/* The stored call, verbatim; in zone when it waited for one. */
+static void run_pending(apr_pool_t *p, const asst_agent_state_t *st, const char *zone, asst_step_t *out)
+{
+    asst_call_t *call;
+
+    if (st->pending_expired) {
+        reply(out, apr_psprintf(p, "That request (%s) expired, so I did nothing. Ask again if you still want it.",
+                                st->pending_prompt ? st->pending_prompt : "?"));
+        return;
+    }
+    out->calls = apr_array_make(p, 1, sizeof(asst_call_t));
+    call = apr_array_push(out->calls);
+    call->id = "confirmed";
+    call->name = st->pending_name;
+    call->arguments = st->pending_arguments;
+    out->source = ASST_CONFIRMED;
+    out->zone = zone;
+}
+
 int asst_confirm_decide(apr_pool_t *p, const char *body, const asst_agent_state_t *st, asst_step_t *out)
 {
     answer_t answer = answer_of(p, body);
-    asst_call_t *call;
+    const char *zone;
 
+    if (answer == ANSWER_NONE && st->pending_name && st->pending_zone && (zone = zone_named(p, body))) {
+        run_pending(p, st, zone, out);
+        return 1;
+    }
     if (answer == ANSWER_NONE || (answer == ANSWER_NO && !st->pending_name))
         return 0;
     if (answer == ANSWER_NO)
-        reply(out, "OK, I won't. Nothing was changed.");
+        reply(out, st->pending_zone ? NO_ZONE : "OK, I won't. Nothing was changed.");
     else if (!st->pending_name)
         reply(out, "There is nothing waiting for a YES.");
-    else if (st->pending_expired)
-        reply(out, apr_psprintf(p, "That request (%s) expired, so I did nothing. Ask again if you still want it.",
-                                st->pending_prompt ? st->pending_prompt : "?"));
-    else {
-        out->calls = apr_array_make(p, 1, sizeof(asst_call_t));
-        call = apr_array_push(out->calls);
-        call->id = "confirmed";
-        call->name = st->pending_name;
-        call->arguments = st->pending_arguments;
-        out->source = ASST_CONFIRMED;
-    }
+    else
+        run_pending(p, st, st->pending_zone, out);
     return 1;
 }

@@ -49,6 +49,7 @@ static const char *encode(apr_pool_t *p, const asst_step_t *s)
         if (s->calls)
             json_object_object_add(o, "calls", encode_calls(s->calls));
         add_string(o, "source", s->source);
+        add_string(o, "zone", s->zone);
         if (s->prompt_tokens || s->completion_tokens)
             json_object_object_add(o, "usage", usage(s));
     } else {
@@ -104,6 +105,7 @@ static void decode(apr_pool_t *p, const char *kind, const char *data, asst_step_
         s->reply = asst_json_str(p, o, "reply");
         s->calls = decode_calls(p, o);
         s->source = asst_json_str(p, o, "source");
+        s->zone = asst_json_str(p, o, "zone");
     } else {
         s->call_id = asst_json_str(p, o, "call_id");
         s->name = asst_json_str(p, o, "name");

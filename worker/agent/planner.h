@@ -32,6 +32,8 @@ typedef struct {
     const char *reply;
     apr_array_header_t *calls;   /* of asst_call_t; NULL with a reply */
     const char *source;          /* who decided: a planner's name, "confirmed", "runner" */
+    const char *zone;            /* "confirmed" answering a time zone question: the zone
+                                  * the person gave, which the call runs in (tools/zone.h) */
     long prompt_tokens;          /* what the decision cost in model tokens (0: none) */
     long completion_tokens;
     /* ASST_STEP_TOOL: the result of one call */

@@ -26,6 +26,9 @@ typedef struct {
 #define ZONE "time_zone|tz"
 #define QUIET "quiet_hours|quiet_hour|quiet_time|do_not_disturb|dnd"
 #define UNTIL "to|-|\xE2\x80\x93|until|till|through|thru|and"   /* \xE2\x80\x93: en dash */
+#define DIGEST "digest|summary|briefing|rundown"
+#define DAILY "daily|morning|evening|nightly"
+#define DAY "day|morning|evening|night"
 
 static const rule_t rules[] = {
     /* a bare number is an item of the list just shown */
@@ -110,6 +113,9 @@ static const rule_t rules[] = {
     { "set|change|update|switch [my|the] " ZONE " [to|as] {tz}", "settings", "set_timezone", ANY },
     { "my " ZONE " ['s|is] {tz}", "settings", "set_timezone", ANY },
     { ZONE " ['s|is] [to] {tz}", "settings", "set_timezone", ANY },
+    /* where they are, as the answer to "are you on New York time?" or on its own */
+    { "i'm|i_am|i_live|we're|we_are|we_live in|on {place} [time]", "settings", "set_timezone", ANY },
+    { "{place} [" ZONE "|time]", "settings", "set_timezone", ANY },
     { "[set|change|update] [my|the] " QUIET " [are|is|to|at] [from|between] {start} " UNTIL
       " {end}", "settings", "set_quiet_hours", ANY },
     { "don't|do_not text|message|disturb|bother|contact|ping me [from|between|after] {start} "
@@ -119,6 +125,19 @@ static const rule_t rules[] = {
     { "turn|switch off [my|the] " QUIET, "settings", "clear_quiet_hours", ANY },
     { "disable|clear|remove|delete|cancel|unset|stop|end [my|the] " QUIET, "settings",
       "clear_quiet_hours", ANY },
+    /* the daily digest: a time of day ("7am", "07:30"; a bare hour is not one) */
+    { "[set|change|move|update|schedule] [me] [my|a|an|the] [" DAILY "] " DIGEST " [every|each] [" DAY "] "
+      "[at|to|for] {digest}", "settings", "set_digest", ANY },
+    { "send|text|give me [a|an|my|the] [" DAILY "] " DIGEST " [every|each] [" DAY "] [at] {digest}",
+      "settings", "set_digest", ANY },
+    { "every|each " DAY " at {digest} send|text|give me [a|an|my|the] [" DAILY "] " DIGEST, "settings",
+      "set_digest", ANY },
+    { "no [more] [" DAILY "] " DIGEST "|digests|summaries|briefings", "settings", "clear_digest", ANY },
+    { "[turn|switch] [my|the] [" DAILY "] " DIGEST " off|none|disabled", "settings", "clear_digest", ANY },
+    { "turn|switch off [my|the] [" DAILY "] " DIGEST, "settings", "clear_digest", ANY },
+    { "disable|clear|remove|delete|cancel|unset|stop|end [my|the] [" DAILY "] " DIGEST, "settings",
+      "clear_digest", ANY },
+    { "[what's|what] [is] [my|the] [" DAILY "] digest|briefing [time]", "settings", "show", ANY },
     { "[show|view|see|list|check] [me] [my|the] settings|preferences|prefs|profile", "settings",
       "show", ANY },
     { "what are my settings|preferences|" QUIET, "settings", "show", ANY },
@@ -168,19 +187,61 @@ static json_object *args_of(const rule_t *rule, const asst_rules_match_t *m)
     return args;
 }
 
-int asst_rules_parse_row(apr_pool_t *p, const char *text, const char *last_list,
-                         asst_rules_call_t *out)
+/* A word that leads a request and sets a flag of the call it leads:
+ * "urgent: remind me at 6am to take the pills" comes through quiet hours. */
+static const struct {
+    const char *words;
+    const char *tool, *action, *flag;
+} leads[] = {
+    { "urgent|urgently|important", "reminders", "create", "urgent" },
+};
+
+/* Where the request starts after one of the lead words ("a|b", and a
+ * ":", "," or "-"), or NULL when s does not start with one. */
+static const char *after_lead(const char *words, const char *s)
+{
+    int n = -1;
+
+    for (const char *w = words; *w && n <= 0; w += strcspn(w, "|") + (w[strcspn(w, "|")] == '|'))
+        n = asst_rules_word(w, strcspn(w, "|"), s);
+    if (n <= 0)
+        return NULL;
+    s = asst_rules_skip_spaces(s + n);
+    if (*s == ':' || *s == ',' || *s == '-')
+        s = asst_rules_skip_spaces(s + 1);
+    return *s ? s : NULL;
+}
+
+static int parse_tidy(apr_pool_t *p, const char *s, const char *last_list, asst_rules_call_t *out);
+
+/* s led by a lead word: the call of the rest, flagged, when it is the
+ * lead's; -1 when no lead applies. */
+static int parse_led(apr_pool_t *p, const char *s, const char *last_list, asst_rules_call_t *out)
+{
+    for (size_t i = 0; i < sizeof(leads) / sizeof(*leads); i++) {
+        const char *rest = after_lead(leads[i].words, s);
+        json_object *action;
+        int row;
+
+        if (!rest || (row = parse_tidy(p, rest, last_list, out)) < 0)
+            continue;
+        if (out->tool && strcmp(out->tool, leads[i].tool) == 0
+            && json_object_object_get_ex(out->args, "action", &action)
+            && strcmp(json_object_get_string(action), leads[i].action) == 0) {
+            json_object_object_add(out->args, leads[i].flag, json_object_new_boolean(1));
+            return row;
+        }
+        json_object_put(out->args);
+        out->tool = NULL;
+        out->args = NULL;
+    }
+    return -1;
+}
+
+static int parse_tidy(apr_pool_t *p, const char *s, const char *last_list, asst_rules_call_t *out)
 {
     asst_rules_match_t m = { .p = p };
-    const char *s;
 
-    out->tool = NULL;
-    out->args = NULL;
-    if (!text || strlen(text) > ASST_RULES_MAX_TEXT)
-        return -1;
-    s = asst_rules_tidy(p, text);
-    if (!*s)
-        return -1;
     for (int i = 0; i < asst_rules_row_count(); i++) {
         if (!applies(&rules[i], last_list) || !asst_rules_match(&m, rules[i].pattern, s))
             continue;
@@ -190,7 +251,22 @@ int asst_rules_parse_row(apr_pool_t *p, const char *text, const char *last_list,
         }
         return i;
     }
-    return -1;
+    return parse_led(p, s, last_list, out);
+}
+
+int asst_rules_parse_row(apr_pool_t *p, const char *text, const char *last_list,
+                         asst_rules_call_t *out)
+{
+    const char *s;
+
+    out->tool = NULL;
+    out->args = NULL;
+    if (!text || strlen(text) > ASST_RULES_MAX_TEXT)
+        return -1;
+    s = asst_rules_tidy(p, text);
+    if (!*s)
+        return -1;
+    return parse_tidy(p, s, last_list, out);
 }
 
 void asst_rules_parse(apr_pool_t *p, const char *text, const char *last_list,

@@ -18,8 +18,10 @@
  *             | {"action": "forget", "item"} | {"action": "forget_all"}
  *   settings  {"action": "set_name", "name"} | {"action": "set_timezone", "timezone"}
  *             | {"action": "set_quiet_hours", "quiet_start", "quiet_end"} ("HH:MM", 24 h)
- *             | {"action": "clear_quiet_hours"} | {"action": "show"}
+ *             | {"action": "clear_quiet_hours"} | {"action": "set_digest", "digest_at"} ("HH:MM")
+ *             | {"action": "clear_digest"} | {"action": "show"}
  *   reminders {"action": "create", "text", "when"} | {"action": "create", "text"}
+ *             (either with "urgent": true when led by "urgent", "urgently" or "important")
  *             | {"action": "list"} | {"action": "cancel", "item"}
  *             | {"action": "snooze"} | {"action": "snooze", "minutes"}
  *   help      {} | {"topic": "notes" | "memory" | "settings"}

@@ -28,7 +28,9 @@ static const slot_t slots[] = {
     { "item",    "item",        NULL, asst_rules_item, 0 },
     { "start",   "quiet_start", NULL, asst_rules_time, 0 },
     { "end",     "quiet_end",   NULL, asst_rules_time, 0 },
+    { "digest",  "digest_at",   NULL, asst_rules_time, 0 },
     { "tz",      "timezone",    NULL, asst_rules_timezone, 0 },
+    { "place",   "timezone",    NULL, asst_rules_place, 0 },
     { "topic",   "topic",       NULL, asst_rules_topic, 0 },
     { "minutes", "minutes",     NULL, asst_rules_minutes, 0 },
 };

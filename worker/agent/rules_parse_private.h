@@ -72,6 +72,8 @@ const char *asst_rules_when(apr_pool_t *p, const char *s, size_t n);
 int asst_rules_item(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_time(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_timezone(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
+/* A zone said on its own: a known place, UTC/GMT or Area/City, never any word. */
+int asst_rules_place(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 int asst_rules_topic(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);
 /* "10", "10 minutes", "2 hours", "half an hour": 1..ASST_RULES_MAX_MINUTES. */
 int asst_rules_minutes(apr_pool_t *p, const char *s, asst_rules_capture_t *cap);

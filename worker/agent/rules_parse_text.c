@@ -1,11 +1,13 @@
 /* The text side of the rules parser: characters and words (ASCII case
  * folding only, so UTF-8 passes through untouched), politeness, and the
  * values a phrase carries: free text, numbers, times, zones, help topics. */
+#include <ctype.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "reminders/when.h"
+#include "reminders/zone_place.h"
 #include "rules_parse_private.h"
 
 #define END_PUNCT ".!?,;:"
@@ -424,12 +426,16 @@ static const word_string_t zone_aliases[] = {
     { "utc", "UTC" }, { "gmt", "UTC" },
 };
 
-/* One word, as typed ("Europe/Berlin"): the tool checks it against
- * PostgreSQL's zone names, which are case-sensitive there. */
+/* A place people name for their zone ("new york", "London": its IANA
+ * name, reminders/zone_place.h), else one word, as typed
+ * ("Europe/Berlin"): the tool checks it against PostgreSQL's zone names,
+ * which are case-sensitive there. */
 int asst_rules_timezone(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)
 {
-    size_t len = 0, n;
+    size_t len = asst_zone_place_prefix(s, &cap->str), n;
 
+    if (len > 0)
+        return (int)len;
     while (s[len] && !asst_rules_is_space((unsigned char)s[len]))
         len++;
     for (n = len; n && strchr(END_PUNCT, s[n - 1]); n--)
@@ -444,13 +450,31 @@ int asst_rules_timezone(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)
     return (int)len;
 }
 
+/* As a zone when the text is nothing else ("London", "I'm in Chicago"):
+ * a place, UTC/GMT, or a word shaped like an IANA name (Area/City), so a
+ * word that is neither is not taken for a zone. */
+int asst_rules_place(apr_pool_t *p, const char *s, asst_rules_capture_t *cap)
+{
+    size_t place = asst_zone_place_prefix(s, &cap->str);
+    int len;
+
+    if (place > 0)
+        return (int)place;
+    if ((len = asst_rules_timezone(p, s, cap)) <= 0 || strcmp(cap->str, "UTC") == 0)
+        return len;
+    for (const char *c = cap->str; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr("/_+-", *c)))
+            return -1;
+    return strchr(cap->str, '/') ? len : -1;
+}
+
 static const word_string_t topics[] = {
     { "notes", "notes" }, { "note", "notes" },
     { "memories", "memory" }, { "memory", "memory" }, { "remembering", "memory" },
     { "remember", "memory" }, { "forgetting", "memory" }, { "facts", "memory" },
     { "settings", "settings" }, { "setting", "settings" }, { "preferences", "settings" },
     { "time_zones", "settings" }, { "time_zone", "settings" }, { "quiet_hours", "settings" },
-    { "name", "settings" },
+    { "name", "settings" }, { "digest", "settings" },
     { "reminders", "reminders" }, { "reminder", "reminders" }, { "reminding", "reminders" },
 };
 

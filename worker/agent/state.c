@@ -22,7 +22,7 @@ void asst_state_load(asst_tx_t *tx, const char *user_id, asst_agent_state_t *st)
 {
     PGresult *res = asst_tx_query(tx,
         "SELECT pending->>'name', pending->>'arguments', pending->>'prompt', pending_expires_at <= now(), "
-        "       last_list->>'kind', (last_list->'ids')::text "
+        "       last_list->>'kind', (last_list->'ids')::text, pending->>'zone', pending->>'asked_at' "
         "FROM agent_state WHERE user_id = $1", ASST_DB_ARGS(user_id));
 
     memset(st, 0, sizeof(*st));
@@ -33,6 +33,8 @@ void asst_state_load(asst_tx_t *tx, const char *user_id, asst_agent_state_t *st)
         st->pending_expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
         st->last_list_kind = asst_db_text(tx->p, res, 0, 4);
         st->last_list_ids = decode_ids(tx->p, asst_db_text(tx->p, res, 0, 5));
+        st->pending_zone = asst_db_text(tx->p, res, 0, 6);
+        st->pending_asked_at = apr_atoi64(PQgetvalue(res, 0, 7));
     }
     PQclear(res);
 }
@@ -58,14 +60,16 @@ void asst_state_set_list(asst_tx_t *tx, const char *user_id, const char *kind, c
 }
 
 void asst_state_set_pending(asst_tx_t *tx, const char *user_id, const char *name, const char *arguments,
-                            const char *prompt, long ttl_sec)
+                            const char *prompt, const char *zone, apr_time_t asked_at, long ttl_sec)
 {
     asst_tx_exec(tx, "INSERT INTO agent_state (user_id, pending, pending_expires_at) "
-                     "VALUES ($1, jsonb_build_object('name', $2::text, 'arguments', $3::text, 'prompt', $4::text), "
+                     "VALUES ($1, jsonb_strip_nulls(jsonb_build_object('name', $2::text, 'arguments', $3::text, "
+                     "            'prompt', $4::text, 'zone', $6::text, 'asked_at', $7::text)), "
                      "        now() + $5::int * interval '1 second') "
                      "ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, "
                      "                                    pending_expires_at = excluded.pending_expires_at",
-                 ASST_DB_ARGS(user_id, name, arguments, prompt, apr_ltoa(tx->p, ttl_sec)));
+                 ASST_DB_ARGS(user_id, name, arguments, prompt, apr_ltoa(tx->p, ttl_sec), zone,
+                              apr_psprintf(tx->p, "%" APR_TIME_T_FMT, asked_at)));
 }
 
 void asst_state_clear_pending(asst_tx_t *tx, const char *user_id)

@@ -5,12 +5,14 @@
 
 #include "asst_log.h"
 #include "db/listen.h"
+#include "reminders/digest.h"
 #include "reminders/fire.h"
 #include "scheduler.h"
 #include "spool_drain.h"
 
 #define CHANNEL "asst_scheduler"
 #define REMINDER_BATCH 500
+#define DIGEST_BATCH 100
 #define OUTBOX_BATCH 20
 /* Nothing due: sleep this long at most (the master's death arrives as a
  * SIGTERM, PR_SET_PDEATHSIG, so this is only a backstop). */
@@ -29,6 +31,7 @@
 typedef struct {
     asst_work_t *w;
     asst_reminders_t *reminders;
+    asst_digests_t *digests;
     asst_db_listener_t *listener;
     int spool_fd;                  /* inotify on SpoolDir, or -1 */
 } scheduler_t;
@@ -39,18 +42,20 @@ static int pass(scheduler_t *s, apr_pool_t *p, int *full)
 {
     asst_work_t *w = s->w;
     int fired = asst_reminders_fire_due(s->reminders, p, REMINDER_BATCH);
+    /* after the reminders: one due now has gone out by itself, not in the digest */
+    int digests = asst_digests_send_due(s->digests, p, DIGEST_BATCH);
     int swept = asst_outbox_sweep_orphans(w->outbox, p);
     int looked = asst_outbox_reconcile_due(w->outbox, p, OUTBOX_BATCH);
     int sent = asst_outbox_deliver_due(w->outbox, p, OUTBOX_BATCH);
     int drained = w->conf->spool_dir ? asst_spool_drain(w, p, w->conf->spool_dir) : 0;
 
-    *full = fired >= REMINDER_BATCH || looked == OUTBOX_BATCH || sent == OUTBOX_BATCH;
-    return (fired > 0) + (swept > 0) + (looked > 0) + (sent > 0) + (drained > 0);
+    *full = fired >= REMINDER_BATCH || digests == DIGEST_BATCH || looked == OUTBOX_BATCH || sent == OUTBOX_BATCH;
+    return (fired > 0) + (digests > 0) + (swept > 0) + (looked > 0) + (sent > 0) + (drained > 0);
 }
 
-/* The earliest next due time of the reminders and the outbox (*due);
- * LONGEST_SLEEP from now when nothing is due; -1 when the database could
- * not tell. */
+/* The earliest next due time of the reminders, the digests and the
+ * outbox (*due); LONGEST_SLEEP from now when nothing is due; -1 when the
+ * database could not tell. */
 static int next_due(scheduler_t *s, apr_pool_t *p, apr_time_t *due)
 {
     apr_time_t at;
@@ -58,6 +63,10 @@ static int next_due(scheduler_t *s, apr_pool_t *p, apr_time_t *due)
 
     *due = apr_time_now() + LONGEST_SLEEP;
     if ((rv = asst_reminders_next_due(s->reminders, p, &at)) < 0)
+        return -1;
+    if (rv == 0 && at < *due)
+        *due = at;
+    if ((rv = asst_digests_next_due(s->digests, p, &at)) < 0)
         return -1;
     if (rv == 0 && at < *due)
         *due = at;
@@ -152,9 +161,10 @@ static void sleep_until_due(scheduler_t *s, apr_interval_time_t wait)
 
 int asst_scheduler_run(asst_work_t *w)
 {
-    scheduler_t s = { w, NULL, NULL, -1 };
+    scheduler_t s = { w, NULL, NULL, NULL, -1 };
 
     s.reminders = asst_reminders_create(w->pool, w->db, w->outbox, w->conf->missed_policy);
+    s.digests = asst_digests_create(w->pool, w->db, w->outbox);
     s.listener = asst_db_listener_create(w->pool, w->db, CHANNEL);
     s.spool_fd = watch_spool(w->conf->spool_dir);
     while (asst_child_should_run()) {

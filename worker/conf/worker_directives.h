@@ -47,7 +47,8 @@
       "Unknown numbers: open = become users, pairing = get a code an operator approves, "  \
       "closed = ignored.")                                                                 \
     X(DefaultTimezone, STRING, default_timezone, "UTC", NULL, "IANA zone",                 \
-      "Timezone of new users.")                                                            \
+      "Time zone new users start with. Until one is confirmed, their first reminder asks " \
+      "(docs/agent.md).")                                                                  \
     X(PidFile, PATH, pid_file, NULL, NULL, "path", "Master's pid file (created O_EXCL).")  \
     X(User, STRING, user, NULL, NULL, "name", "User to run as when started as root.")      \
     X(LogFile, PATH, log_file, NULL, NULL, "path", "Log file; stderr when unset.")         \

@@ -18,19 +18,6 @@ static const char next_due_sql[] =
 int asst_outbox_next_due(asst_outbox_t *ob, apr_pool_t *p, apr_time_t *at)
 {
     const char *kinds = asst_deliverer_ready_kinds(ob, p);
-    const char *v = NULL;
-    asst_db_rc_t rc;
 
-    if ((rc = asst_db_begin_system(ob->db)) == ASST_DB_OK)
-        v = asst_db_value(ob->db, p, &rc, next_due_sql, ASST_DB_ARGS(kinds ? kinds : "{}"));
-    if (rc == ASST_DB_OK)
-        rc = asst_db_commit(ob->db);
-    if (rc != ASST_DB_OK) {
-        asst_db_rollback(ob->db);
-        return -1;
-    }
-    if (!v)
-        return 1;
-    *at = apr_atoi64(v);
-    return 0;
+    return asst_db_instant(ob->db, p, next_due_sql, ASST_DB_ARGS(kinds ? kinds : "{}"), at);
 }

@@ -4,12 +4,14 @@
 #include <apr_strings.h>
 
 #include "asst_log.h"
+#include "batches.h"
 #include "db/array.h"
 #include "db/tx.h"
 #include "db/usec.h"
 #include "fire.h"
 #include "fired.h"
 #include "firing.h"
+#include "quiet.h"
 #include "net/http.h"
 #include "when.h"
 
@@ -41,32 +43,24 @@ typedef struct {
     apr_time_t due, quiet_until;
 } due_t;
 
-/* When now is inside the person's quiet hours (local, and over midnight
- * when they end before they start), the instant they end; else NULL. */
-#define QUIET_UNTIL                                                                                   \
-    "SELECT CASE WHEN " IN_QUIET " THEN ((l.t::date + (u.quiet_end <= l.t::time)::int) + u.quiet_end) " \
-    "            AT TIME ZONE u.timezone END AS quiet_until "                                         \
-    "FROM (SELECT now() AT TIME ZONE u.timezone AS t) l"
-#define IN_QUIET                                                                                      \
-    "CASE WHEN u.quiet_start < u.quiet_end THEN l.t::time >= u.quiet_start AND l.t::time < u.quiet_end " \
-    "     ELSE l.t::time >= u.quiet_start OR l.t::time < u.quiet_end END"
-
 /* The clock (not the row) decides what is due, so only a data-independent
  * filter runs here: one bad row cannot make the claim fail for all. The
- * candidates come from the two due indexes, each already in time order
- * and cut to the batch, so a claim costs the batch, not the backlog. */
+ * candidates come from the two due indexes, each already in time order,
+ * locked (skipping what another host holds) and cut to the batch, so a
+ * claim costs the batch, not the backlog, and a second host takes the
+ * next batch while the first fires its own. */
 static const char claim_sql[] =
     "SELECT r.id, r.user_id, u.phone, u.status, r.body, r.zone, r.dtstart, r.rrule, d.snoozed, "
     "       " ASST_SQL_USEC("d.due") ", r.urgent, " ASST_SQL_USEC("q.quiet_until") " "
     "FROM (SELECT id FROM (SELECT id FROM reminders WHERE status = 'active' AND next_at <= now() "
-    "                      ORDER BY next_at LIMIT $1) a "
+    "                      ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED) a "
     "      UNION SELECT id FROM (SELECT id FROM reminders WHERE snooze_at <= now() "
-    "                            ORDER BY snooze_at LIMIT $1) s) c "
+    "                            ORDER BY snooze_at LIMIT $1 FOR UPDATE SKIP LOCKED) s) c "
     "JOIN reminders r ON r.id = c.id JOIN users u ON u.id = r.user_id "
     "CROSS JOIN LATERAL (SELECT s.snoozed, CASE WHEN s.snoozed THEN r.snooze_at ELSE r.next_at END AS due "
     "    FROM (SELECT coalesce(r.snooze_at <= now() "
     "                          AND (r.status <> 'active' OR r.snooze_at <= r.next_at), false) AS snoozed) s) d "
-    "CROSS JOIN LATERAL (" QUIET_UNTIL ") q "
+    "CROSS JOIN LATERAL (" ASST_SQL_QUIET_UNTIL("now()") ") q "
     "WHERE (r.status = 'active' AND r.next_at <= now()) OR r.snooze_at <= now() "
     "ORDER BY d.due, r.id LIMIT $1 "
     "FOR UPDATE OF r SKIP LOCKED";
@@ -202,9 +196,16 @@ static void decide_all(asst_reminders_t *r, apr_pool_t *p, fired_t *fired, int n
 /* One transaction: claims up to limit due reminders and fires them. The
  * texts queued are added to texts once committed. Returns how many, or
  * -1 with *rc; *first: the first one claimed (NULL: none). */
-static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *texts,
-                      asst_db_rc_t *rc, const char **first)
+/* The batches' baton: whose, and where their texts go. */
+typedef struct {
+    asst_reminders_t *r;
+    texts_t *texts;
+} firing_run_t;
+
+static int fire_batch(void *baton, apr_pool_t *p, int limit, asst_db_rc_t *rc, const char **first)
 {
+    asst_reminders_t *r = ((firing_run_t *)baton)->r;
+    texts_t *texts = ((firing_run_t *)baton)->texts;
     apr_array_header_t *queued = apr_array_make(p, limit, sizeof(long long));
     apr_array_header_t *owners = apr_array_make(p, limit, sizeof(const char *));
     fired_t *fired = apr_pcalloc(p, sizeof(*fired) * (size_t)limit);
@@ -239,8 +240,9 @@ static int fire_batch(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *te
     return n;
 }
 
-static void postpone(asst_reminders_t *r, apr_pool_t *p, const char *id)
+static void postpone(void *baton, apr_pool_t *p, const char *id)
 {
+    asst_reminders_t *r = ((firing_run_t *)baton)->r;
     const char *why = apr_pstrdup(p, asst_db_error(r->db));
     asst_tx_t tx;
 
@@ -248,28 +250,6 @@ static void postpone(asst_reminders_t *r, apr_pool_t *p, const char *id)
     asst_tx_exec(&tx, postpone_sql, ASST_DB_ARGS(id));
     if (asst_tx_finish(&tx) == ASST_DB_OK)
         asst_log(ASST_LOG_ERR, "ASST01703: reminder %s could not be fired (%s); trying again in " POSTPONE, id, why);
-}
-
-/* After a batch failed on a statement: one reminder per transaction, and
- * the one that fails alone is postponed. */
-static int fire_singly(asst_reminders_t *r, apr_pool_t *p, int limit, texts_t *texts)
-{
-    int n = 0;
-
-    while (n < limit) {
-        asst_db_rc_t rc;
-        const char *id;
-        int got = fire_batch(r, p, 1, texts, &rc, &id);
-
-        if (got == 0)
-            break;
-        if (got < 0 && (rc != ASST_DB_ESTMT || !id))
-            return n ? n : -1;
-        if (got < 0)
-            postpone(r, p, id);
-        n++;
-    }
-    return n;
 }
 
 /* The texts go to the delivery under way (a person's in order), or
@@ -289,18 +269,16 @@ static void hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_pool_t *p
  * texts handed over. How many, or -1 when the database failed. */
 static int fire_and_hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_pool_t *p, int limit)
 {
+    static const asst_batches_t batches = { fire_batch, postpone };
     apr_pool_t *bp;
     texts_t texts;
-    asst_db_rc_t rc;
-    const char *first;
+    firing_run_t run = { r, &texts };
     int n;
 
     apr_pool_create(&bp, p);
     texts.ids = apr_array_make(bp, limit, sizeof(long long));
     texts.owners = apr_array_make(bp, limit, sizeof(const char *));
-    n = fire_batch(r, bp, limit, &texts, &rc, &first);
-    if (n < 0 && rc == ASST_DB_ESTMT)
-        n = fire_singly(r, bp, limit, &texts);
+    n = asst_batches_take(&batches, &run, bp, limit);
     hand_over(r, mn, p, &texts);
     apr_pool_destroy(bp);
     return n;
@@ -330,15 +308,5 @@ int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)
 
 int asst_reminders_next_due(asst_reminders_t *r, apr_pool_t *p, apr_time_t *at)
 {
-    asst_tx_t tx;
-    const char *v;
-
-    asst_tx_begin(&tx, r->db, p, NULL);
-    v = asst_tx_value(&tx, next_due_sql, 0, NULL);
-    if (asst_tx_finish(&tx) != ASST_DB_OK)
-        return -1;
-    if (!v)
-        return 1;
-    *at = apr_atoi64(v);
-    return 0;
+    return asst_db_instant(r->db, p, next_due_sql, 0, NULL, at);
 }

@@ -26,10 +26,12 @@ static const struct {
                 "keep, \"what do you know about my sister\", \"forget my sister\" or \"forget 2\" deletes it "
                 "for good." },
     { "settings", "Settings: \"call me Sam\", \"set my timezone to Europe/Berlin\", \"quiet hours 22:00 to "
-                  "07:00\", \"no quiet hours\", \"my settings\"." },
+                  "07:00\", \"no quiet hours\", \"daily digest at 7am\" (a text with the rest of the day's "
+                  "reminders), \"no digest\", \"my settings\"." },
     { "reminders", "Reminders: \"remind me in 20 minutes to check the oven\", \"remind me tomorrow at 9 to call "
                    "mom\", \"every weekday at 7:30 remind me to stretch\", \"my reminders\", \"cancel reminder "
-                   "2\", \"snooze 10\" after one went off. Times are in your time zone." },
+                   "2\", \"snooze 10\" after one went off, \"daily digest at 7am\" for the day's list. Times "
+                   "are in your time zone." },
 };
 
 static void run(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)

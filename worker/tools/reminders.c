@@ -8,7 +8,9 @@
 
 #include "db/usec.h"
 #include "registry.h"
+#include "reminders/quiet.h"
 #include "reminders/when.h"
+#include "zone.h"
 
 #define LIST_MAX "20"
 #define SNOOZE_DEFAULT_MINUTES 10
@@ -26,7 +28,8 @@ static const char schema[] =
     "\"rrule\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
     "\"description\":\"create: to repeat, an RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=MO,TH\"},"
     "\"wording\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
-    "\"description\":\"create: the person's words for the time\"},"
+    "\"description\":\"create: the person's words for the time, as said (in 20 minutes, at 5pm)\"},"
+    "\"urgent\":{\"type\":\"boolean\",\"description\":\"create: comes even in the person's quiet hours\"},"
     "\"item\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":9999,"
     "\"description\":\"cancel: number in the list last shown\"},"
     "\"minutes\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1440,"
@@ -36,11 +39,6 @@ static const char schema[] =
 #define ACTIVE_SQL                                                                   \
     "SELECT id, body, " ASST_SQL_USEC("next_at") ", rrule, zone, count(*) OVER () "  \
     "FROM reminders WHERE user_id = $1 AND status = 'active' ORDER BY next_at, id "
-
-static const char *usec_text(apr_pool_t *p, apr_time_t t)
-{
-    return apr_psprintf(p, "%" APR_TIME_T_FMT, t);
-}
 
 /* "Tue 3 Mar, 3:00 PM (Europe/Berlin)", or for a series "every weekday,
  * next tomorrow, Tue 1 Dec, 7:30 AM (...)". */
@@ -87,14 +85,52 @@ static int read_spec(asst_tool_ctx_t *ctx, json_object *args, asst_when_spec_t *
     return 0;
 }
 
+/* The call waited for the person's zone (tools/zone.h): "at" was worked
+ * out on the clock of the zone they had then. Their words for the time,
+ * when it has them and they are a phrase, are read again on the new clock
+ * as of when they asked ("in 20 minutes": 20 minutes after they asked;
+ * "at 5pm": 17:00 there). Without them, "at" is kept as the wall-clock
+ * time it says. 0, or -1 having said why. */
+static int reread_wording(asst_tool_ctx_t *ctx, json_object *args, asst_when_spec_t *spec, asst_tool_result_t *out)
+{
+    const char *wording = asst_tool_arg(args, "wording"), *err;
+    asst_when_spec_t again;
+
+    if (!ctx->zone_answer || !wording || !asst_when_is_phrase(wording, strlen(wording)))
+        return 0;
+    if (asst_when_resolve(ctx->p, wording, ctx->asked_at ? ctx->asked_at : ctx->now, ctx->timezone, &again,
+                          &err) != 0) {
+        asst_tool_say(out, 0, apr_psprintf(ctx->p, "%s Nothing was saved.", err));
+        return -1;
+    }
+    memcpy(spec->local, again.local, sizeof(spec->local));
+    return 0;
+}
+
+/* The first time falls in the person's quiet hours: it will wait for
+ * their end (reminders/fire.c), and the person hears so now, not then. */
+static const char *quiet_note(asst_tool_ctx_t *ctx, apr_time_t first, const char *rrule)
+{
+    const char *until = asst_tx_value(ctx->tx,
+        "SELECT to_char(q.quiet_until AT TIME ZONE u.timezone, 'FMHH12:MI AM') FROM users u "
+        "CROSS JOIN LATERAL (" ASST_SQL_QUIET_UNTIL(ASST_SQL_TS("$2")) ") q WHERE u.id = $1",
+        ASST_DB_ARGS(ctx->user_id, asst_db_usec(ctx->p, first)));
+
+    if (!until)
+        return "";
+    return apr_psprintf(ctx->p, ". That is in your quiet hours, so it will come at %s%s; say \"urgent\" to "
+                        "have it on time", until, rrule ? " (and so will others then)" : "");
+}
+
 static void create(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
-    const char *text = asst_tool_arg(args, "text"), *err, *id;
+    const char *text = asst_tool_arg(args, "text"), *err, *id, *urgent;
     asst_when_spec_t spec;
     apr_time_t first;
     int rc;
 
-    if (read_spec(ctx, args, &spec, out) != 0)
+    if (read_spec(ctx, args, &spec, out) != 0 || asst_tool_zone_ready(ctx, "set that reminder", out)
+        || reread_wording(ctx, args, &spec, out) != 0)
         return;
     /* a second's grace: "now" said to the second is not the past */
     rc = asst_when_next(spec.local, spec.rrule, ctx->timezone, ctx->now - apr_time_from_sec(1), &first, &err);
@@ -106,15 +142,16 @@ static void create(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *
         refuse_past(ctx, &spec, out);
         return;
     }
-    id = asst_tx_value(ctx->tx, "INSERT INTO reminders (user_id, body, wording, zone, dtstart, rrule, next_at) "
-                                "VALUES ($1, $2, $3, $4, $5, $6, " ASST_SQL_TS("$7") ") RETURNING id",
+    urgent = asst_tool_arg_int(args, "urgent") ? "t" : "f";
+    id = asst_tx_value(ctx->tx, "INSERT INTO reminders (user_id, body, wording, zone, dtstart, rrule, next_at, urgent) "
+                                "VALUES ($1, $2, $3, $4, $5, $6, " ASST_SQL_TS("$7") ", $8) RETURNING id",
                        ASST_DB_ARGS(ctx->user_id, text, asst_tool_arg(args, "wording"), ctx->timezone, spec.local,
-                                    spec.rrule, usec_text(ctx->p, first)));
+                                    spec.rrule, asst_db_usec(ctx->p, first), urgent));
     asst_tx_event(ctx->tx, ctx->user_id, "reminder_created",
                   apr_psprintf(ctx->p, "{\"reminder_id\":%s,\"recurring\":%s}", id ? id : "null",
                                spec.rrule ? "true" : "false"));
-    asst_tool_say(out, 1, apr_psprintf(ctx->p, "OK: %s: %s", when_text(ctx, first, spec.rrule, ctx->timezone),
-                                       text));
+    asst_tool_say(out, 1, apr_psprintf(ctx->p, "OK: %s: %s%s", when_text(ctx, first, spec.rrule, ctx->timezone),
+                                       text, *urgent == 't' ? " (urgent)" : quiet_note(ctx, first, spec.rrule)));
 }
 
 static void list(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
@@ -182,7 +219,7 @@ static void snooze(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *
         "UPDATE reminders SET snooze_at = " ASST_SQL_TS("$2") " WHERE id = ("
         "    SELECT id FROM reminders WHERE user_id = $1 AND status <> 'cancelled' "
         "    AND last_fired_at > now() - interval '" SNOOZE_WITHIN "' ORDER BY last_fired_at DESC, id DESC LIMIT 1) "
-        "RETURNING id, body, zone", ASST_DB_ARGS(ctx->user_id, usec_text(ctx->p, at)));
+        "RETURNING id, body, zone", ASST_DB_ARGS(ctx->user_id, asst_db_usec(ctx->p, at)));
     if (!res)
         return;
     if (PQntuples(res) == 0) {

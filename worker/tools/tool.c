@@ -133,4 +133,6 @@ void asst_tool_run(const asst_tool_t *tool, asst_tool_ctx_t *ctx, json_object *a
         asst_tool_say(out, 0, apr_psprintf(ctx->p, "%s %s needs \"%s\"", tool->name, a->action, a->needs));
     else
         a->run(ctx, args, out);
+    if (ctx->preface && out->text)
+        out->text = apr_pstrcat(ctx->p, ctx->preface, " ", out->text, NULL);
 }

@@ -27,6 +27,13 @@ typedef struct {
     /* Set by a handler that shows a numbered list, so "delete 2" can follow. */
     const char *shown_kind;
     apr_array_header_t *shown_ids;
+    /* The call waited for the person's time zone (zone.h) and they answered:
+     * the zone they gave (YES to the guess, or one they named), and when
+     * the call was first made, so its time words mean what they meant then. */
+    const char *zone_answer;
+    apr_time_t asked_at;
+    /* Said before the result ("Your time zone is now ..."): set by zone.c. */
+    const char *preface;
 } asst_tool_ctx_t;
 
 typedef struct {
@@ -37,6 +44,12 @@ typedef struct {
      * marked as data, and a call that changes something after it in the
      * same turn waits for YES. */
     const char *untrusted;
+    /* The handler asked the person's time zone instead of acting (zone.h):
+     * the call waits, as made, for their answer, and text is the question.
+     * asks_about says what waits ("set that reminder"), asks_zone is the
+     * zone a YES confirms. */
+    const char *asks_about;
+    const char *asks_zone;
 } asst_tool_result_t;
 
 typedef void asst_tool_run_fn(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out);
