@@ -392,6 +392,26 @@ START_TEST(daily_stays_nine_across_dst)
 }
 END_TEST
 
+/* A one-off time of the fold said during its second pass is the 01:30
+ * still to come, not the one an hour ago ("in 20 minutes" at 01:10 EST). */
+START_TEST(a_single_time_in_the_fold_is_the_one_to_come)
+{
+    apr_time_t second_pass = utc("2026-11-01T06:10:00");          /* 01:10 EST */
+    asst_when_spec_t spec;
+    const char *err = NULL;
+
+    ck_assert_str_eq(wall_in(second_pass, NY), "2026-11-01T01:10:00");
+    ck_assert_int_eq(asst_when_resolve(pool, "in 20 minutes", second_pass, NY, &spec, &err), 0);
+    ck_assert_str_eq(spec.local, "2026-11-01T01:30:00");
+    ck_assert_str_eq(next_utc(spec.local, NULL, NY, second_pass), "2026-11-01T06:30:00");
+    /* said before the fold, 01:30 is still its first occurrence */
+    ck_assert_str_eq(next_utc("2026-11-01T01:30:00", NULL, NY, utc("2026-11-01T04:50:00")),
+                     "2026-11-01T05:30:00");
+    /* both passed: the past */
+    ck_assert_str_eq(next_utc("2026-11-01T01:30:00", NULL, NY, utc("2026-11-01T06:40:00")), "none");
+}
+END_TEST
+
 START_TEST(fold_fires_once_gap_moves_forward)
 {
     /* 01:30 daily in New York: once on 1 November, at the first 01:30 (EDT) */
@@ -646,6 +666,7 @@ static Suite *when_suite(void)
     tcase_add_checked_fixture(series, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(series, daily_stays_nine_across_dst);
     tcase_add_test(series, fold_fires_once_gap_moves_forward);
+    tcase_add_test(series, a_single_time_in_the_fold_is_the_one_to_come);
     tcase_add_test(series, leap_day_yearly);
     tcase_add_test(series, the_31st_skips_short_months);
     tcase_add_test(series, end_of_year);

@@ -30,6 +30,10 @@ int asst_when_days_in_month(int year, int month);
 /* The instant of a wall time in z: the spring gap moves it forward by
  * the gap, the autumn fold takes its first occurrence. */
 apr_time_t asst_when_wall_instant(icaltimezone *z, struct icaltimetype wall);
+/* The same, but a wall time of the fold whose first occurrence is not
+ * after `after` is its second: "at 1:30" (or "in 20 minutes") said while
+ * the clock goes round 01:00-02:00 again means the 01:30 still to come. */
+apr_time_t asst_when_wall_instant_after(icaltimezone *z, struct icaltimetype wall, apr_time_t after);
 /* The wall time of an instant in z (whole seconds). */
 struct icaltimetype asst_when_wall_of(icaltimezone *z, apr_time_t at);
 /* Seconds to add to UTC to get z's wall time at an instant. */

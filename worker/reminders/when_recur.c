@@ -209,7 +209,7 @@ int asst_when_next_wall(const char *dtstart, const char *rrule, const char *zone
     if (asst_when_parse_local(dtstart, &start, err) < 0)
         return -1;
     if (!rrule || !*rrule) {
-        o.at = asst_when_wall_instant(z, start);
+        o.at = asst_when_wall_instant_after(z, start, after);
         o.wall = start;
         rv = o.at > after ? 0 : 1;
     } else {

@@ -117,23 +117,37 @@ int asst_when_offset(icaltimezone *z, apr_time_t at)
 
 /* The offsets a day before and a day after the wall time are the ones
  * that can apply (no zone changes twice in two days); a candidate instant
- * is real when the zone has that offset then. Two real: the fold. None:
- * the gap, and the offset before it carries the time forward. */
-apr_time_t asst_when_wall_instant(icaltimezone *z, struct icaltimetype wall)
+ * is real when the zone has that offset then. Two real: the fold (*first
+ * < *second). None: the gap, and the offset before it carries the time
+ * forward. One instant: both the same. */
+static void wall_instants(icaltimezone *z, struct icaltimetype wall, long long *first, long long *second)
 {
     long long local = asst_when_wall_seconds(wall);
     int before = offset_at_second(z, local - DAY), after = offset_at_second(z, local + DAY);
-    long long first = local - before, second = local - after, at;
-    int first_real = offset_at_second(z, first) == before;
-    int second_real = offset_at_second(z, second) == after;
+    long long a = local - before, b = local - after;
+    int a_real = offset_at_second(z, a) == before, b_real = offset_at_second(z, b) == after;
 
-    if (first_real && second_real)
-        at = first < second ? first : second;
-    else if (second_real)
-        at = second;
-    else
-        at = first;
-    return apr_time_from_sec(at);
+    if (a_real && b_real) {
+        *first = a < b ? a : b;
+        *second = a < b ? b : a;
+    } else
+        *first = *second = b_real ? b : a;
+}
+
+apr_time_t asst_when_wall_instant(icaltimezone *z, struct icaltimetype wall)
+{
+    long long first, second;
+
+    wall_instants(z, wall, &first, &second);
+    return apr_time_from_sec(first);
+}
+
+apr_time_t asst_when_wall_instant_after(icaltimezone *z, struct icaltimetype wall, apr_time_t after)
+{
+    long long first, second;
+
+    wall_instants(z, wall, &first, &second);
+    return apr_time_from_sec(first) > after ? apr_time_from_sec(first) : apr_time_from_sec(second);
 }
 
 struct icaltimetype asst_when_wall_of(icaltimezone *z, apr_time_t at)
