@@ -7,8 +7,6 @@
 #include "db/events.h"
 #include "outbox_private.h"
 
-#define SETTLE_TRIES 20
-#define SETTLE_RETRY_USEC (250 * 1000)
 
 asst_outbox_t *asst_outbox_create(apr_pool_t *p, asst_db_t *db, asst_twilio_t *twilio)
 {
@@ -292,8 +290,8 @@ static int record(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
 {
     int rv;
 
-    for (int tries = 1; (rv = settle_outcome(ob, p, c, outcome, r)) < 0 && tries < SETTLE_TRIES; tries++)
-        apr_sleep(SETTLE_RETRY_USEC);
+    for (int tries = 1; (rv = settle_outcome(ob, p, c, outcome, r)) < 0 && tries < ASST_OUTBOX_SETTLE_TRIES; tries++)
+        apr_sleep(ASST_OUTBOX_SETTLE_RETRY_USEC);
     if (rv < 0)
         asst_log(ASST_LOG_ERR, "ASST01301: could not record the outcome of outbox row %s (%s): %s",
                  c->id, asst_twilio_outcome_name(outcome), asst_db_error(ob->db));

@@ -4,6 +4,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "asst_log.h"
 #include "db/array.h"
 #include "db/events.h"
 #include "outbox_private.h"
@@ -169,22 +170,35 @@ static void unlock_all(many_t *mn, const apr_array_header_t *sent)
     asst_db_exec(mn->ob->db, NULL, unlock_sql, ASST_DB_ARGS(asst_db_array_text(ids)));
 }
 
-/* The successful sends of this round together; the rest (and all of
- * them when the database failed: each then retries on its own) one by
- * one as asst_outbox_deliver records them. */
+/* The database stayed away: what came back is left 'sending' and let
+ * go, and the orphan sweep (outbox_recover.c), which asks Twilio, settles
+ * it. Waiting out a restart row by row would stall the scheduler for
+ * minutes in a burst. */
+static void let_go(many_t *mn, const apr_array_header_t *sends)
+{
+    if (sends->nelts == 0)
+        return;
+    asst_log(ASST_LOG_ERR, "ASST01310: could not record the outcome of %d sends (%s): the orphan sweep will "
+             "look them up", sends->nelts, asst_db_error(mn->ob->db));
+    unlock_all(mn, sends);
+}
+
+/* The successful sends of this round together, trying while the
+ * database is away as any sender does. */
 static void settle_sent(many_t *mn, const apr_array_header_t *sent)
 {
     apr_hash_t *recorded;
+    int tries = 1;
 
     if (sent->nelts == 0)
         return;
-    if (record_sent(mn, sent, &recorded) < 0) {
-        for (int i = 0; i < sent->nelts; i++) {
-            send_t *s = APR_ARRAY_IDX(sent, i, send_t *);
-            if (asst_outbox_conclude(mn->ob, mn->p, &s->row, s->outcome, &s->r) < 0)
-                mn->db_failed = 1;
+    while (record_sent(mn, sent, &recorded) < 0) {
+        if (tries++ >= ASST_OUTBOX_SETTLE_TRIES) {
+            mn->db_failed = 1;
+            let_go(mn, sent);
+            return;
         }
-        return;
+        apr_sleep(ASST_OUTBOX_SETTLE_RETRY_USEC);
     }
     for (int i = 0; i < sent->nelts; i++) {
         const send_t *s = APR_ARRAY_IDX(sent, i, send_t *);
@@ -195,20 +209,30 @@ static void settle_sent(many_t *mn, const apr_array_header_t *sent)
     unlock_all(mn, sent);
 }
 
+/* What came back this round: the sends Twilio took recorded together,
+ * the others one by one as any send is; once the database has failed,
+ * all let go. */
 static void settle_back(many_t *mn)
 {
     apr_array_header_t *sent = apr_array_make(mn->p, mn->back->nelts, sizeof(send_t *));
+    apr_array_header_t *unrecorded = apr_array_make(mn->p, 1, sizeof(send_t *));
 
     for (int i = 0; i < mn->back->nelts; i++) {
         send_t *s = APR_ARRAY_IDX(mn->back, i, send_t *);
-        if (s->outcome == ASST_TWILIO_SENT)
+        if (mn->db_failed)
+            APR_ARRAY_PUSH(unrecorded, send_t *) = s;
+        else if (s->outcome == ASST_TWILIO_SENT)
             APR_ARRAY_PUSH(sent, send_t *) = s;
         else if (asst_outbox_conclude(mn->ob, mn->p, &s->row, s->outcome, &s->r) < 0)
             mn->db_failed = 1;
         push_ready(mn, s->q);
     }
     mn->back->nelts = 0;
-    settle_sent(mn, sent);
+    let_go(mn, unrecorded);
+    if (mn->db_failed)
+        let_go(mn, sent);
+    else
+        settle_sent(mn, sent);
 }
 
 asst_outbox_many_t *asst_outbox_many_make(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p)

@@ -3,7 +3,12 @@
 
 #include "outbox.h"
 
-/* Shared by delivery (outbox.c) and recovery (outbox_recover.c). */
+/* Shared by delivery (outbox.c, outbox_many.c) and recovery (outbox_recover.c). */
+
+/* A sender that knows an outcome first-hand tries this often, this far
+ * apart, to record it while the database is away (a restart: seconds). */
+#define ASST_OUTBOX_SETTLE_TRIES 20
+#define ASST_OUTBOX_SETTLE_RETRY_USEC (250 * 1000)
 struct asst_outbox {
     asst_db_t *db;
     asst_twilio_t *twilio;
