@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <json-c/json.h>
 
+#include "db/usec.h"
 #include "state.h"
 
 static apr_array_header_t *decode_ids(apr_pool_t *p, const char *json)
@@ -69,7 +70,7 @@ void asst_state_set_pending(asst_tx_t *tx, const char *user_id, const char *name
                      "ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, "
                      "                                    pending_expires_at = excluded.pending_expires_at",
                  ASST_DB_ARGS(user_id, name, arguments, prompt, apr_ltoa(tx->p, ttl_sec), zone,
-                              apr_psprintf(tx->p, "%" APR_TIME_T_FMT, asked_at)));
+                              asst_db_usec(tx->p, asked_at)));
 }
 
 void asst_state_clear_pending(asst_tx_t *tx, const char *user_id)

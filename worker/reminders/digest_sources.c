@@ -50,8 +50,7 @@ static void reminders_today(asst_tx_t *tx, const char *user_id, apr_time_t from,
                             apr_array_header_t *items)
 {
     PGresult *res = asst_tx_query(tx, reminders_sql,
-                                  ASST_DB_ARGS(user_id, apr_psprintf(tx->p, "%" APR_TIME_T_FMT, from),
-                                               apr_psprintf(tx->p, "%" APR_TIME_T_FMT, until)));
+                                  ASST_DB_ARGS(user_id, asst_db_usec(tx->p, from), asst_db_usec(tx->p, until)));
 
     for (int i = 0; res && i < PQntuples(res); i++) {
         const char *body = asst_db_text(tx->p, res, i, 0);

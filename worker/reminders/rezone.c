@@ -28,7 +28,7 @@ static int move(asst_tx_t *tx, const char *user_id, const row_t *r, const char *
     if (rc > 0)
         next = now;
     asst_tx_exec(tx, "UPDATE reminders SET zone = $3, next_at = " ASST_SQL_TS("$4") " WHERE id = $1 AND user_id = $2",
-                 ASST_DB_ARGS(r->id, user_id, zone, apr_psprintf(tx->p, "%" APR_TIME_T_FMT, next)));
+                 ASST_DB_ARGS(r->id, user_id, zone, asst_db_usec(tx->p, next)));
     return 1;
 }
 
