@@ -275,6 +275,38 @@ def test_a_persons_replies_leave_in_order_while_others_go_ahead(assistant_factor
     a.assert_no_more(3, to=me, seconds=0.5)
 
 
+@pytest.mark.slow
+def test_a_database_outage_while_replies_are_sent_stalls_no_one(assistant_factory, pg_server):
+    """PostgreSQL goes for 7 s while Twilio answers 8 replies of one
+    agent child: each send's outcome is retried on the child's loop for
+    5 s, then let go, and the orphan sweep finds them in Twilio's log.
+    Every person gets one reply, and a text sent after the database is
+    back is answered at once."""
+    a = assistant_factory(Workers=1)
+    # status callbacks that came during the outage: MaxDeliveries 5 here
+    a.expect_worker(r"ASST01301", r"ASST01005", r"ASST02001", r"ASST02004", r"ASST01308", r"ASST01103")
+    a.fake.faults({"delay_ms": 1500})
+    people = [phone() for _ in range(8)]
+    text_all(a, [(me, "hello %d" % i) for i, me in enumerate(people)])
+    assert stack.wait_for(lambda: a.value("SELECT count(*) FROM outbox WHERE status = 'sending'") == "8", 5)
+    pg_server.stop()
+    time.sleep(7.0)
+    pg_server.start()
+    a.fake.faults({})
+    t0 = time.monotonic()
+    late = phone()
+    a.text(late, "after")
+    a.wait_replies(1, to=late, timeout=10)
+    assert time.monotonic() - t0 < 3.0, "the agent child was still stuck recording the old sends"
+    for me in people:
+        a.wait_replies(1, to=me, timeout=30)
+    a.wait_outbox_settled(timeout=30)
+    for i, me in enumerate(people):
+        [rep] = a.assert_no_more(1, to=me, seconds=0)
+        assert rep["form"]["Body"] == unknown_reply("hello %d" % i)
+    assert a.sql("SELECT status, count(*) FROM outbox GROUP BY status") == [["sent", "9"]]
+
+
 # --------------------------------------------------------------------------
 # the circuit breaker
 

@@ -285,6 +285,12 @@ static int settle_outcome(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_ro
 /* This sender knows the outcome first-hand: while the database is away
  * (a restart takes a few seconds) it keeps trying to record it, rather than
  * leave the row to a lookup in Twilio's log. */
+static void log_unrecorded(asst_outbox_t *ob, const asst_outbox_row_t *c, asst_twilio_outcome_t outcome)
+{
+    asst_log(ASST_LOG_ERR, "ASST01301: could not record the outcome of outbox row %s (%s): %s",
+             c->id, asst_twilio_outcome_name(outcome), asst_db_error(ob->db));
+}
+
 static int record(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
                   asst_twilio_outcome_t outcome, const asst_twilio_result_t *r)
 {
@@ -293,8 +299,7 @@ static int record(asst_outbox_t *ob, apr_pool_t *p, const asst_outbox_row_t *c,
     for (int tries = 1; (rv = settle_outcome(ob, p, c, outcome, r)) < 0 && tries < ASST_OUTBOX_SETTLE_TRIES; tries++)
         apr_sleep(ASST_OUTBOX_SETTLE_RETRY_USEC);
     if (rv < 0)
-        asst_log(ASST_LOG_ERR, "ASST01301: could not record the outcome of outbox row %s (%s): %s",
-                 c->id, asst_twilio_outcome_name(outcome), asst_db_error(ob->db));
+        log_unrecorded(ob, c, outcome);
     return rv;
 }
 
@@ -403,6 +408,9 @@ typedef struct {
     const apr_array_header_t *ids;   /* of long long */
     int next;                        /* ids[next] is the next to claim */
     asst_outbox_row_t row;           /* the one being sent */
+    asst_twilio_outcome_t outcome;   /* how its send went, while that is recorded */
+    asst_twilio_result_t result;
+    int tries;                       /* to record it */
     void (*done)(void *baton);
     void *baton;
 } delivery_t;
@@ -434,14 +442,41 @@ static int start_next(delivery_t *dl)
     return 0;
 }
 
-/* From asst_http_multi_run: done may be called right here. */
+static void record_again(void *baton);
+
+/* Records how the row's send went, as record() does, but while the
+ * database is away the retries wait on a timer of the loop, not in a
+ * sleep: the other turns of the agent child go on meanwhile. Then the
+ * next row. From asst_http_multi_run: done may be called right here. */
+static void record_in_loop(delivery_t *dl)
+{
+    int rv = settle_outcome(dl->ob, dl->p, &dl->row, dl->outcome, &dl->result);
+
+    if (rv < 0 && ++dl->tries < ASST_OUTBOX_SETTLE_TRIES) {
+        asst_http_multi_at(dl->m, asst_clock_monotonic_ms(NULL) + ASST_OUTBOX_SETTLE_RETRY_USEC / 1000,
+                           record_again, dl);
+        return;
+    }
+    if (rv < 0)
+        log_unrecorded(dl->ob, &dl->row, dl->outcome);
+    release(dl->ob, dl->row.id);
+    if (!start_next(dl))
+        delivered(dl);
+}
+
+static void record_again(void *baton)
+{
+    record_in_loop(baton);
+}
+
 static void sent(void *baton, asst_twilio_outcome_t outcome, asst_twilio_result_t *r)
 {
     delivery_t *dl = baton;
 
-    asst_outbox_conclude(dl->ob, dl->p, &dl->row, outcome, r);
-    if (!start_next(dl))
-        delivered(dl);
+    dl->outcome = outcome;
+    dl->result = *r;
+    dl->tries = 0;
+    record_in_loop(dl);
 }
 
 void asst_outbox_deliver_start(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p,
