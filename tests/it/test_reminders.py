@@ -346,6 +346,8 @@ def test_quiet_hours_hold_a_reminder_until_they_end(llm_path):
                     "ON r.id = f.reminder_id WHERE r.body = 'water the plants'")
     assert held == [["quiet_hours", "t"]]
     assert p.epoch("snooze_at") == end
+    listed = p.ask("my reminders", dict(action="list"))[0]
+    assert "water the plants" in listed and "take the pills" not in listed, listed
     assert path.value("SELECT data->>'until' FROM events WHERE kind = 'reminder_held' AND user_id = %s"
                       % p.uid) is not None
 

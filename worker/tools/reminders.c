@@ -35,10 +35,13 @@ static const char schema[] =
     "\"minutes\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1440,"
     "\"description\":\"snooze: default 10\"}}}";
 
-/* Active reminders, soonest first: how they are listed and numbered. */
-#define ACTIVE_SQL                                                                   \
-    "SELECT id, body, " ASST_SQL_USEC("next_at") ", rrule, zone, count(*) OVER () "  \
-    "FROM reminders WHERE user_id = $1 AND status = 'active' ORDER BY next_at, id "
+/* Reminders still to come, soonest first: active ones, and a done one
+ * with a snooze (or a quiet-hours hold) ahead; how they are listed and
+ * numbered, each by the next time the person will hear it. */
+#define ACTIVE_SQL                                                                              \
+    "SELECT id, body, " ASST_SQL_USEC("least(next_at, snooze_at)") ", rrule, zone, count(*) OVER () " \
+    "FROM reminders WHERE user_id = $1 AND (status = 'active' OR snooze_at IS NOT NULL) "             \
+    "ORDER BY least(next_at, snooze_at), id "
 
 /* "Tue 3 Mar, 3:00 PM (Europe/Berlin)", or for a series "every weekday,
  * next tomorrow, Tue 1 Dec, 7:30 AM (...)". */
