@@ -351,7 +351,7 @@ def test_quiet_hours_hold_a_reminder_until_they_end(llm_path):
     assert path.value("SELECT data->>'until' FROM events WHERE kind = 'reminder_held' AND user_id = %s"
                       % p.uid) is not None
 
-    sms = p.wait_text("Reminder: water the plants", timeout=10)
+    sms = p.wait_text("Reminder (held for your quiet hours, was due %s): water the plants" % clock(due), timeout=10)
     print("held text %.3f s after quiet hours ended" % (sms["time"] - end))
     assert 0 <= sms["time"] - end <= 1.0
     assert p.reminders("body, status, fired, snooze_at IS NULL") == [

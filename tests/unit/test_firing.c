@@ -10,14 +10,21 @@
 
 #define NOW apr_time_from_sec(1772550000)   /* a fixed clock */
 
-static asst_firing_t decide_quiet(apr_time_t late_by, int policy, const char *status, apr_time_t quiet_until,
-                                  int urgent)
+static asst_firing_t decide_held(apr_time_t late_by, int policy, const char *status, apr_time_t quiet_until,
+                                 int urgent, apr_time_t held_due)
 {
-    asst_firing_in_t in = { "call mom", status, NOW - late_by, NOW, "9:00 AM", policy, quiet_until, urgent };
+    asst_firing_in_t in = { "call mom", status, NOW - late_by, NOW, "9:00 AM", policy, quiet_until, urgent,
+                            held_due };
     asst_firing_t f;
 
     asst_firing_decide(pool, &in, &f);
     return f;
+}
+
+static asst_firing_t decide_quiet(apr_time_t late_by, int policy, const char *status, apr_time_t quiet_until,
+                                  int urgent)
+{
+    return decide_held(late_by, policy, status, quiet_until, urgent, 0);
 }
 
 static asst_firing_t decide(apr_time_t late_by, int policy, const char *status)
@@ -149,6 +156,17 @@ START_TEST(nobody_to_text_is_not_held)
 }
 END_TEST
 
+/* When quiet hours end, the held occurrence says when it was due. */
+START_TEST(a_held_reminder_says_it_was_held)
+{
+    asst_firing_t f = decide_held(0, ASST_MISSED_FIRE, "active", 0, 0, NOW - apr_time_from_sec(8 * 3600));
+
+    ck_assert_int_eq(f.send, 1);
+    ck_assert_str_eq(f.text, "Reminder (held for your quiet hours, was due 9:00 AM): call mom");
+    ck_assert(f.hold_until == 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("firing");
@@ -167,6 +185,7 @@ int main(void)
     tcase_add_test(tc, quiet_hours_over_is_no_hold);
     tcase_add_test(tc, missed_in_quiet_hours_by_policy);
     tcase_add_test(tc, nobody_to_text_is_not_held);
+    tcase_add_test(tc, a_held_reminder_says_it_was_held);
     suite_add_tcase(s, tc);
     return asst_unit_run(s);
 }

@@ -41,6 +41,7 @@ typedef struct {
     const char *id, *user_id, *phone, *user_status, *body, *zone, *dtstart, *rrule;
     int snoozed, urgent;
     apr_time_t due, quiet_until;
+    apr_time_t held_due;           /* this snooze releases an occurrence held for quiet hours: its due */
 } due_t;
 
 /* The clock (not the row) decides what is due, so only a data-independent
@@ -51,7 +52,8 @@ typedef struct {
  * next batch while the first fires its own. */
 static const char claim_sql[] =
     "SELECT r.id, r.user_id, u.phone, u.status, r.body, r.zone, r.dtstart, r.rrule, d.snoozed, "
-    "       " ASST_SQL_USEC("d.due") ", r.urgent, " ASST_SQL_USEC("q.quiet_until") " "
+    "       " ASST_SQL_USEC("d.due") ", r.urgent, " ASST_SQL_USEC("q.quiet_until") ", "
+    "       " ASST_SQL_USEC("CASE WHEN d.snoozed THEN h.held_due END") " "
     "FROM (SELECT id FROM (SELECT id FROM reminders WHERE status = 'active' AND next_at <= now() "
     "                      ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED) a "
     "      UNION SELECT id FROM (SELECT id FROM reminders WHERE snooze_at <= now() "
@@ -61,12 +63,14 @@ static const char claim_sql[] =
     "    FROM (SELECT coalesce(r.snooze_at <= now() "
     "                          AND (r.status <> 'active' OR r.snooze_at <= r.next_at), false) AS snoozed) s) d "
     "CROSS JOIN LATERAL (" ASST_SQL_QUIET_UNTIL("now()") ") q "
+    "LEFT JOIN LATERAL (SELECT CASE WHEN f.skipped = 'quiet_hours' THEN f.due END AS held_due "
+    "    FROM reminder_firings f WHERE f.reminder_id = r.id ORDER BY f.fired_at DESC, f.id DESC LIMIT 1) h ON true "
     "WHERE (r.status = 'active' AND r.next_at <= now()) OR r.snooze_at <= now() "
     "ORDER BY d.due, r.id LIMIT $1 "
     "FOR UPDATE OF r SKIP LOCKED";
 
 /* Each due time in the person's zone, in the order given: "9:00 AM"
- * today, else with the day (only late firings say it). */
+ * today, else with the day (what late and held firings say). */
 static const char due_labels_sql[] =
     "SELECT to_char(t, CASE WHEN t::date = (now() AT TIME ZONE x.zone)::date THEN 'FMHH12:MI AM' "
     "                       ELSE 'Dy FMDD Mon, FMHH12:MI AM' END) "
@@ -108,6 +112,7 @@ static void read_due(apr_pool_t *p, const PGresult *res, int i, due_t *d)
     d->due = apr_atoi64(PQgetvalue(res, i, 9));
     d->urgent = PQgetvalue(res, i, 10)[0] == 't';
     d->quiet_until = PQgetisnull(res, i, 11) ? 0 : apr_atoi64(PQgetvalue(res, i, 11));
+    d->held_due = PQgetisnull(res, i, 12) ? 0 : apr_atoi64(PQgetvalue(res, i, 12));
 }
 
 /* The series' next instant after this firing (*next); 0 when it has
@@ -147,28 +152,39 @@ static void log_fired(const fired_t *f)
              d->id, d->user_id, f->firing.send ? "fired" : "skipped", apr_time_as_msec(f->now - d->due));
 }
 
-/* The late firings' due times in their people's zones, one query for the
- * batch; labels[i] is "" for one on time. NULL when the query failed. */
+/* The due time a firing's text names, if any: the occurrence a
+ * quiet-hours hold let through now, or its own when it is late; 0 when
+ * the text names none. */
+static apr_time_t labelled(const fired_t *f)
+{
+    if (f->due->held_due)
+        return f->due->held_due;
+    return asst_firing_is_late(f->due->due, f->now) ? f->due->due : 0;
+}
+
+/* Those times in their people's zones, one query for the batch;
+ * labels[i] is "" for a firing whose text names none. NULL when the
+ * query failed. */
 static const char **due_labels(asst_tx_t *tx, const fired_t *fired, int n)
 {
     asst_db_array_t *dues = asst_db_array_make(tx->p), *zones = asst_db_array_make(tx->p);
     const char **labels = apr_pcalloc(tx->p, sizeof(*labels) * (size_t)(n ? n : 1));
     PGresult *res;
-    int late = 0;
+    int named = 0;
 
     for (int i = 0; i < n; i++) {
         labels[i] = "";
-        if (asst_firing_is_late(fired[i].due->due, fired[i].now)) {
-            asst_db_array_add_int(dues, fired[i].due->due);
+        if (labelled(&fired[i])) {
+            asst_db_array_add_int(dues, labelled(&fired[i]));
             asst_db_array_add(zones, fired[i].due->zone);
-            late++;
+            named++;
         }
     }
-    if (!late)
+    if (!named)
         return labels;
     res = asst_tx_query(tx, due_labels_sql, ASST_DB_ARGS(asst_db_array_text(dues), asst_db_array_text(zones)));
     for (int i = 0, k = 0; res && i < n && k < PQntuples(res); i++)
-        if (asst_firing_is_late(fired[i].due->due, fired[i].now))
+        if (labelled(&fired[i]))
             labels[i] = asst_db_text(tx->p, res, k++, 0);
     PQclear(res);
     return ASST_TX_FAILED(tx) ? NULL : labels;
@@ -183,7 +199,7 @@ static void decide_all(asst_reminders_t *r, apr_pool_t *p, fired_t *fired, int n
         fired_t *f = &fired[i];
         const due_t *d = f->due;
         asst_firing_in_t in = { d->body, d->user_status, d->due, f->now, labels[i], r->missed_policy,
-                                d->quiet_until, d->urgent };
+                                d->quiet_until, d->urgent, d->held_due };
         asst_fired_t row = { d->id, d->user_id, d->phone, d->snoozed, d->due, NULL, &f->firing };
 
         asst_firing_decide(p, &in, &f->firing);

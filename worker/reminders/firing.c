@@ -35,6 +35,11 @@ static int in_quiet_hours(const asst_firing_in_t *in)
     return in->quiet_until > in->now && !in->urgent;
 }
 
+static int held_until_now(const asst_firing_in_t *in)
+{
+    return in->held_due != 0;
+}
+
 static int always(const asst_firing_in_t *in)
 {
     (void)in;
@@ -44,6 +49,11 @@ static int always(const asst_firing_in_t *in)
 static const char *late_text(apr_pool_t *p, const asst_firing_in_t *in)
 {
     return apr_psprintf(p, "Reminder (late, was due %s): %s", in->due_label, in->body);
+}
+
+static const char *held_text(apr_pool_t *p, const asst_firing_in_t *in)
+{
+    return apr_psprintf(p, "Reminder (held for your quiet hours, was due %s): %s", in->due_label, in->body);
 }
 
 static const char *on_time_text(apr_pool_t *p, const asst_firing_in_t *in)
@@ -60,6 +70,7 @@ static const struct {
     { not_reachable, "not_active", NULL, 0 },
     { missed_and_skipped, "missed", NULL, 0 },
     { in_quiet_hours, "quiet_hours", NULL, 1 },
+    { held_until_now, NULL, held_text, 0 },
     { is_late, NULL, late_text, 0 },
     { always, NULL, on_time_text, 0 },
 };

@@ -16,10 +16,13 @@ typedef struct {
     const char *user_status;     /* users.status: only 'active' people get texts */
     apr_time_t due;              /* the occurrence (or snooze) being fired */
     apr_time_t now;
-    const char *due_label;       /* due in the person's zone: "9:00 AM", or with the day */
+    const char *due_label;       /* the due time the text names (held_due's, else due's) in the
+                                  * person's zone: "9:00 AM", or with the day */
     int missed_policy;           /* ASST_MISSED_FIRE | ASST_MISSED_SKIP (conf/worker_conf.h) */
     apr_time_t quiet_until;      /* now is in the person's quiet hours, which end then; 0: it is not */
     int urgent;                  /* the person asked for it to come even in quiet hours */
+    apr_time_t held_due;         /* this snooze lets through an occurrence quiet hours held, due
+                                  * then; 0 otherwise */
 } asst_firing_in_t;
 
 typedef struct {
