@@ -162,9 +162,12 @@ static void sleep_until_due(scheduler_t *s, apr_interval_time_t wait)
 int asst_scheduler_run(asst_work_t *w)
 {
     scheduler_t s = { w, NULL, NULL, NULL, -1 };
+    /* reminders' and digests' texts share one multi handle (and its
+     * connections to Twilio); NULL: they go one at a time */
+    asst_http_multi_t *multi = asst_http_multi_create(w->pool);
 
-    s.reminders = asst_reminders_create(w->pool, w->db, w->outbox, w->conf->missed_policy);
-    s.digests = asst_digests_create(w->pool, w->db, w->outbox);
+    s.reminders = asst_reminders_create(w->pool, w->db, w->outbox, w->conf->missed_policy, multi);
+    s.digests = asst_digests_create(w->pool, w->db, w->outbox, multi);
     s.listener = asst_db_listener_create(w->pool, w->db, CHANNEL);
     s.spool_fd = watch_spool(w->conf->spool_dir);
     while (asst_child_should_run()) {

@@ -47,8 +47,9 @@ int asst_outbox_deliver(asst_outbox_t *ob, apr_pool_t *p, apr_int64_t id);
  * are sent together on m, and the sends that succeed are recorded
  * together: a burst of thousands costs a few statements per round, not a
  * few per text. A row not claimed (sent meanwhile, or not its turn) is
- * passed over and left pending for asst_outbox_deliver_due. Everything
- * lives in p. */
+ * passed over and left pending for asst_outbox_deliver_due. Without a
+ * multi handle (m NULL) each row is sent as it is added, one at a time.
+ * Everything lives in p. */
 typedef struct asst_outbox_many asst_outbox_many_t;
 
 asst_outbox_many_t *asst_outbox_many_make(asst_outbox_t *ob, asst_http_multi_t *m, apr_pool_t *p);

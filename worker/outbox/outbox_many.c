@@ -248,10 +248,23 @@ asst_outbox_many_t *asst_outbox_many_make(asst_outbox_t *ob, asst_http_multi_t *
     return mn;
 }
 
+/* Without a multi handle (libcurl could not make one) each row goes
+ * now, one at a time, in the order added; after a database failure the
+ * rest wait, pending, for the scheduler's retry pass. */
+static void deliver_now(many_t *mn, apr_int64_t id)
+{
+    if (!mn->db_failed && asst_outbox_deliver(mn->ob, mn->p, id) < 0)
+        mn->db_failed = 1;
+}
+
 void asst_outbox_many_add(asst_outbox_many_t *mn, const char *person, apr_int64_t id)
 {
     queue_t *q = apr_hash_get(mn->people, person, APR_HASH_KEY_STRING);
 
+    if (!mn->m) {
+        deliver_now(mn, id);
+        return;
+    }
     if (!q) {
         q = apr_pcalloc(mn->p, sizeof(*q));
         q->ids = apr_array_make(mn->p, 2, sizeof(long long));

@@ -22,9 +22,7 @@
 struct asst_digests {
     asst_db_t *db;
     asst_outbox_t *ob;
-    /* The texts go out on it, people at once (its own: fire.c keeps its
-     * handle to itself). */
-    asst_http_multi_t *multi;
+    asst_http_multi_t *multi;       /* the texts go out on it, people at once */
 };
 
 /* One due digest as claimed, then what taking it did. */
@@ -60,13 +58,13 @@ static const char postpone_sql[] =
 
 static const char next_due_sql[] = "SELECT " ASST_SQL_USEC("min(next_at)") " FROM digests";
 
-asst_digests_t *asst_digests_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob)
+asst_digests_t *asst_digests_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, asst_http_multi_t *multi)
 {
     asst_digests_t *d = apr_pcalloc(p, sizeof(*d));
 
     d->db = db;
     d->ob = ob;
-    d->multi = asst_http_multi_create(p);     /* NULL: sent one at a time */
+    d->multi = multi;
     return d;
 }
 
@@ -199,20 +197,14 @@ static void postpone(void *baton, apr_pool_t *p, const char *user_id)
  * claim waits, pending, for the scheduler's retry pass. */
 static void deliver(asst_digests_t *d, apr_pool_t *p, const apr_array_header_t *taken)
 {
-    asst_outbox_many_t *mn = d->multi ? asst_outbox_many_make(d->ob, d->multi, p) : NULL;
+    asst_outbox_many_t *mn = asst_outbox_many_make(d->ob, d->multi, p);
 
     for (int i = 0; i < taken->nelts; i++) {
         const digest_t *g = APR_ARRAY_IDX(taken, i, digest_t *);
-        for (int j = 0; j < g->outbox_ids->nelts; j++) {
-            apr_int64_t id = APR_ARRAY_IDX(g->outbox_ids, j, long long);
-            if (mn)
-                asst_outbox_many_add(mn, g->user_id, id);
-            else if (asst_outbox_deliver(d->ob, p, id) < 0)
-                return;
-        }
+        for (int j = 0; j < g->outbox_ids->nelts; j++)
+            asst_outbox_many_add(mn, g->user_id, APR_ARRAY_IDX(g->outbox_ids, j, long long));
     }
-    if (mn)
-        asst_outbox_many_finish(mn);
+    asst_outbox_many_finish(mn);
 }
 
 int asst_digests_send_due(asst_digests_t *d, apr_pool_t *p, int limit)

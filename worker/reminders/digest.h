@@ -5,6 +5,7 @@
 #include <apr_time.h>
 
 #include "db/db.h"
+#include "net/http.h"
 #include "outbox/outbox.h"
 
 /* The daily digest, in the scheduler child. Due digests (digests.next_at
@@ -21,7 +22,8 @@
 
 typedef struct asst_digests asst_digests_t;
 
-asst_digests_t *asst_digests_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob);
+/* multi: the texts go out on it, people at once (NULL: one at a time). */
+asst_digests_t *asst_digests_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, asst_http_multi_t *multi);
 
 /* Takes up to limit due digests and delivers their texts. Returns how
  * many were taken (sent, empty or skipped), or -1 when the database

@@ -1,6 +1,5 @@
 /* The scheduler's part of reminders: claim what is due, fire it, move the
  * series on, deliver the texts (fire.h). */
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "asst_log.h"
@@ -87,14 +86,15 @@ static const char next_due_sql[] =
     "SELECT " ASST_SQL_USEC("least((SELECT min(next_at) FROM reminders WHERE status = 'active'), "
                             "(SELECT min(snooze_at) FROM reminders WHERE snooze_at IS NOT NULL))");
 
-asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, int missed_policy)
+asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, int missed_policy,
+                                        asst_http_multi_t *multi)
 {
     asst_reminders_t *r = apr_pcalloc(p, sizeof(*r));
 
     r->db = db;
     r->ob = ob;
     r->missed_policy = missed_policy;
-    r->multi = asst_http_multi_create(p);     /* NULL: sent one at a time */
+    r->multi = multi;
     return r;
 }
 
@@ -209,15 +209,15 @@ static void decide_all(asst_reminders_t *r, apr_pool_t *p, fired_t *fired, int n
     }
 }
 
-/* One transaction: claims up to limit due reminders and fires them. The
- * texts queued are added to texts once committed. Returns how many, or
- * -1 with *rc; *first: the first one claimed (NULL: none). */
 /* The batches' baton: whose, and where their texts go. */
 typedef struct {
     asst_reminders_t *r;
     texts_t *texts;
 } firing_run_t;
 
+/* One transaction: claims up to limit due reminders and fires them. The
+ * texts queued are added to texts once committed. Returns how many, or
+ * -1 with *rc; *first: the first one claimed (NULL: none). */
 static int fire_batch(void *baton, apr_pool_t *p, int limit, asst_db_rc_t *rc, const char **first)
 {
     asst_reminders_t *r = ((firing_run_t *)baton)->r;
@@ -231,7 +231,6 @@ static int fire_batch(void *baton, apr_pool_t *p, int limit, asst_db_rc_t *rc, c
     PGresult *res;
     int n = 0;
 
-    *first = NULL;
     asst_tx_begin(&tx, r->db, p, NULL);
     res = asst_tx_query(&tx, claim_sql, ASST_DB_ARGS(apr_itoa(p, limit)));
     for (; res && n < PQntuples(res) && n < limit; n++) {
@@ -268,17 +267,12 @@ static void postpone(void *baton, apr_pool_t *p, const char *id)
         asst_log(ASST_LOG_ERR, "ASST01703: reminder %s could not be fired (%s); trying again in " POSTPONE, id, why);
 }
 
-/* The texts go to the delivery under way (a person's in order), or
- * without a multi handle one at a time, now. */
-static void hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_pool_t *p, const texts_t *texts)
+/* The texts go to the delivery under way: a person's in order. */
+static void hand_over(asst_outbox_many_t *mn, const texts_t *texts)
 {
-    for (int i = 0; i < texts->ids->nelts; i++) {
-        apr_int64_t id = APR_ARRAY_IDX(texts->ids, i, long long);
-        if (mn)
-            asst_outbox_many_add(mn, APR_ARRAY_IDX(texts->owners, i, const char *), id);
-        else if (asst_outbox_deliver(r->ob, p, id) < 0)
-            return;
-    }
+    for (int i = 0; i < texts->ids->nelts; i++)
+        asst_outbox_many_add(mn, APR_ARRAY_IDX(texts->owners, i, const char *),
+                             APR_ARRAY_IDX(texts->ids, i, long long));
 }
 
 /* One batch fired (one per transaction after a failed statement); its
@@ -295,14 +289,14 @@ static int fire_and_hand_over(asst_reminders_t *r, asst_outbox_many_t *mn, apr_p
     texts.ids = apr_array_make(bp, limit, sizeof(long long));
     texts.owners = apr_array_make(bp, limit, sizeof(const char *));
     n = asst_batches_take(&batches, &run, bp, limit);
-    hand_over(r, mn, p, &texts);
+    hand_over(mn, &texts);
     apr_pool_destroy(bp);
     return n;
 }
 
 int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)
 {
-    asst_outbox_many_t *mn = r->multi ? asst_outbox_many_make(r->ob, r->multi, p) : NULL;
+    asst_outbox_many_t *mn = asst_outbox_many_make(r->ob, r->multi, p);
     int total = 0;
 
     for (int b = 0; b < BATCHES_PER_PASS; b++) {
@@ -314,11 +308,9 @@ int asst_reminders_fire_due(asst_reminders_t *r, apr_pool_t *p, int limit)
         total += n;
         if (n < limit)
             break;
-        if (mn)
-            asst_outbox_many_run(mn, 0);   /* this batch's texts leave while the next is fired */
+        asst_outbox_many_run(mn, 0);   /* this batch's texts leave while the next is fired */
     }
-    if (mn)
-        asst_outbox_many_finish(mn);
+    asst_outbox_many_finish(mn);
     return total;
 }
 

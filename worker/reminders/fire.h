@@ -5,6 +5,7 @@
 #include <apr_time.h>
 
 #include "db/db.h"
+#include "net/http.h"
 #include "outbox/outbox.h"
 
 /* Firing reminders, in the scheduler child. Due reminders (an active one
@@ -19,8 +20,10 @@
 
 typedef struct asst_reminders asst_reminders_t;
 
-/* missed_policy: ASST_MISSED_FIRE | ASST_MISSED_SKIP (conf/worker_conf.h). */
-asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, int missed_policy);
+/* missed_policy: ASST_MISSED_FIRE | ASST_MISSED_SKIP (conf/worker_conf.h);
+ * multi: the texts go out on it, people at once (NULL: one at a time). */
+asst_reminders_t *asst_reminders_create(apr_pool_t *p, asst_db_t *db, asst_outbox_t *ob, int missed_policy,
+                                        asst_http_multi_t *multi);
 
 /* Fires due reminders in batches of limit (a few batches at most, each
  * one's texts going out while the next is fired) and delivers their
