@@ -51,13 +51,11 @@ static void reply(asst_step_t *out, const char *text)
 static const char *zone_named(apr_pool_t *p, const char *body)
 {
     asst_rules_call_t parsed;
-    json_object *action, *zone;
+    json_object *zone;
     const char *named = NULL;
 
     asst_rules_parse(p, body, NULL, &parsed);
-    if (parsed.tool && strcmp(parsed.tool, "settings") == 0
-        && json_object_object_get_ex(parsed.args, "action", &action)
-        && strcmp(json_object_get_string(action), "set_timezone") == 0
+    if (asst_rules_call_is(&parsed, "settings", "set_timezone")
         && json_object_object_get_ex(parsed.args, "timezone", &zone))
         named = apr_pstrdup(p, json_object_get_string(zone));
     json_object_put(parsed.args);

@@ -187,6 +187,14 @@ static json_object *args_of(const rule_t *rule, const asst_rules_match_t *m)
     return args;
 }
 
+int asst_rules_call_is(const asst_rules_call_t *call, const char *tool, const char *action)
+{
+    json_object *a;
+
+    return call->tool && strcmp(call->tool, tool) == 0 && json_object_object_get_ex(call->args, "action", &a)
+           && strcmp(json_object_get_string(a), action) == 0;
+}
+
 /* A word that leads a request and sets a flag of the call it leads:
  * "urgent: remind me at 6am to take the pills" comes through quiet hours. */
 static const struct {
@@ -220,14 +228,11 @@ static int parse_led(apr_pool_t *p, const char *s, const char *last_list, asst_r
 {
     for (size_t i = 0; i < sizeof(leads) / sizeof(*leads); i++) {
         const char *rest = after_lead(leads[i].words, s);
-        json_object *action;
         int row;
 
         if (!rest || (row = parse_tidy(p, rest, last_list, out)) < 0)
             continue;
-        if (out->tool && strcmp(out->tool, leads[i].tool) == 0
-            && json_object_object_get_ex(out->args, "action", &action)
-            && strcmp(json_object_get_string(action), leads[i].action) == 0) {
+        if (asst_rules_call_is(out, leads[i].tool, leads[i].action)) {
             json_object_object_add(out->args, leads[i].flag, json_object_new_boolean(1));
             return row;
         }

@@ -55,4 +55,7 @@ typedef struct {
 void asst_rules_parse(apr_pool_t *p, const char *text, const char *last_list,
                       asst_rules_call_t *out);
 
+/* 1 when call is tool's action ("settings", "set_timezone"). */
+int asst_rules_call_is(const asst_rules_call_t *call, const char *tool, const char *action);
+
 #endif
