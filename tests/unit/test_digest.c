@@ -45,26 +45,6 @@ static const char *next_after(const char *clock, const char *zone, const char *a
     return utc_text(next);
 }
 
-START_TEST(clock_is_normalised)
-{
-    char out[9];
-
-    ck_assert_int_eq(asst_digest_clock("07:30", out), 0);
-    ck_assert_str_eq(out, "07:30:00");
-    ck_assert_int_eq(asst_digest_clock("23:59:58", out), 0);
-    ck_assert_str_eq(out, "23:59:58");
-    ck_assert_int_eq(asst_digest_clock("00:00", out), 0);
-    ck_assert_str_eq(out, "00:00:00");
-    ck_assert_int_eq(asst_digest_clock("24:00", out), -1);
-    ck_assert_int_eq(asst_digest_clock("7:30", out), -1);
-    ck_assert_int_eq(asst_digest_clock("07:60", out), -1);
-    ck_assert_int_eq(asst_digest_clock("07:30:60", out), -1);
-    ck_assert_int_eq(asst_digest_clock("07-30", out), -1);
-    ck_assert_int_eq(asst_digest_clock("", out), -1);
-    ck_assert_int_eq(asst_digest_clock(NULL, out), -1);
-}
-END_TEST
-
 /* 8 March 2026, New York: 02:00 EST becomes 03:00 EDT. */
 START_TEST(seven_am_stays_seven_am_across_spring_forward)
 {
@@ -272,7 +252,6 @@ static Suite *suite(void)
     TCase *times = tcase_create("times"), *text = tcase_create("text");
 
     tcase_add_checked_fixture(times, unit_pool_setup, unit_pool_teardown);
-    tcase_add_test(times, clock_is_normalised);
     tcase_add_test(times, seven_am_stays_seven_am_across_spring_forward);
     tcase_add_test(times, a_time_in_the_spring_gap_comes_after_it);
     tcase_add_test(times, a_time_in_the_autumn_fold_comes_once);

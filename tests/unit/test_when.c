@@ -412,6 +412,27 @@ START_TEST(a_single_time_in_the_fold_is_the_one_to_come)
 }
 END_TEST
 
+/* A time of day (quiet hours, the digest): "HH:MM[:SS]", 24 h. */
+START_TEST(clock_is_normalised)
+{
+    char out[9];
+
+    ck_assert_int_eq(asst_when_clock("07:30", out), 0);
+    ck_assert_str_eq(out, "07:30:00");
+    ck_assert_int_eq(asst_when_clock("23:59:58", out), 0);
+    ck_assert_str_eq(out, "23:59:58");
+    ck_assert_int_eq(asst_when_clock("00:00", out), 0);
+    ck_assert_str_eq(out, "00:00:00");
+    ck_assert_int_eq(asst_when_clock("24:00", out), -1);
+    ck_assert_int_eq(asst_when_clock("7:30", out), -1);
+    ck_assert_int_eq(asst_when_clock("07:60", out), -1);
+    ck_assert_int_eq(asst_when_clock("07:30:60", out), -1);
+    ck_assert_int_eq(asst_when_clock("07-30", out), -1);
+    ck_assert_int_eq(asst_when_clock("", out), -1);
+    ck_assert_int_eq(asst_when_clock(NULL, out), -1);
+}
+END_TEST
+
 START_TEST(fold_fires_once_gap_moves_forward)
 {
     /* 01:30 daily in New York: once on 1 November, at the first 01:30 (EDT) */
@@ -666,6 +687,7 @@ static Suite *when_suite(void)
     tcase_add_checked_fixture(series, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(series, daily_stays_nine_across_dst);
     tcase_add_test(series, fold_fires_once_gap_moves_forward);
+    tcase_add_test(zones, clock_is_normalised);
     tcase_add_test(series, a_single_time_in_the_fold_is_the_one_to_come);
     tcase_add_test(series, leap_day_yearly);
     tcase_add_test(series, the_31st_skips_short_months);

@@ -14,26 +14,6 @@
 #define SERIES_START "1970-01-02T"
 #define MIDNIGHT "00:00:00"
 
-static int two_digits(const char *s, int max)
-{
-    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-        return 0;
-    return (s[0] - '0') * 10 + (s[1] - '0') <= max;
-}
-
-int asst_digest_clock(const char *text, char out[9])
-{
-    size_t n = text ? strlen(text) : 0;
-
-    if ((n != 5 && n != 8) || !two_digits(text, 23) || text[2] != ':' || !two_digits(text + 3, 59)
-        || (n == 8 && (text[5] != ':' || !two_digits(text + 6, 59))))
-        return -1;
-    memcpy(out, text, 5);
-    memcpy(out + 5, n == 8 ? text + 5 : ":00", 3);
-    out[8] = '\0';
-    return 0;
-}
-
 /* A zone libical cannot read is UTC rather than no time at all. */
 static const char *readable_zone(const char *zone)
 {
@@ -45,7 +25,7 @@ int asst_digest_next(const char *clock, const char *zone, apr_time_t after, apr_
     char start[sizeof(SERIES_START) + 8], normal[9];
     const char *err;
 
-    if (asst_digest_clock(clock, normal) != 0)
+    if (asst_when_clock(clock, normal) != 0)
         return -1;
     memcpy(start, SERIES_START, sizeof(SERIES_START) - 1);
     memcpy(start + sizeof(SERIES_START) - 1, normal, 9);

@@ -27,10 +27,6 @@ typedef struct {
     const char *text;
 } asst_digest_item_t;
 
-/* "HH:MM" or "HH:MM:SS" (24 h) normalised into out ("HH:MM:SS"): 0, or
- * -1 when it is not a time of day. */
-int asst_digest_clock(const char *text, char out[9]);
-
 /* The first instant strictly after `after` when the wall clock in zone
  * shows clock ("HH:MM:SS"): 0 with *next, -1 for a bad clock. */
 int asst_digest_next(const char *clock, const char *zone, apr_time_t after, apr_time_t *next);

@@ -52,6 +52,10 @@ int asst_when_resolve(apr_pool_t *p, const char *phrase, apr_time_t now, const c
  * is refused: the time is the person's wall clock. */
 int asst_when_local(const char *local, asst_when_spec_t *out, const char **err);
 
+/* A time of day, "HH:MM" or "HH:MM:SS" (24 h), normalised into out
+ * ("HH:MM:SS"): 0, or -1 when it is not one (quiet hours, the digest). */
+int asst_when_clock(const char *text, char out[9]);
+
 /* The UTC instant of a wall-clock time in zone (gap: forward; fold:
  * first). 0, or -1 with *err (bad local time or unknown zone). */
 int asst_when_instant(const char *local, const char *zone, apr_time_t *at, const char **err);

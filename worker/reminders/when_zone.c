@@ -172,6 +172,19 @@ static int digits(const char *s, int n)
     return v;
 }
 
+int asst_when_clock(const char *text, char out[9])
+{
+    size_t n = text ? strlen(text) : 0;
+    int h = n >= 5 ? digits(text, 2) : -1, m = n >= 5 ? digits(text + 3, 2) : -1;
+    int sec = n == 8 ? digits(text + 6, 2) : 0;
+
+    if ((n != 5 && n != 8) || text[2] != ':' || (n == 8 && text[5] != ':') || h < 0 || h > 23 || m < 0
+        || m > 59 || sec < 0 || sec > 59)
+        return -1;
+    snprintf(out, 9, "%02d:%02d:%02d", h, m, sec);
+    return 0;
+}
+
 static int valid_wall(const struct icaltimetype *w)
 {
     return w->year >= ASST_WHEN_MIN_YEAR && w->year <= ASST_WHEN_MAX_YEAR && w->month >= 1 &&

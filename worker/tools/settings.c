@@ -1,12 +1,12 @@
 /* settings: what the assistant calls the person, their time zone (a name
  * PostgreSQL knows, so every time shown and every reminder is in their own
  * time), quiet hours, and the daily digest (settings_digest.c). */
-#include <ctype.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "registry.h"
+#include "reminders/when.h"
 #include "settings_digest.h"
 #include "zone.h"
 
@@ -47,18 +47,13 @@ static void set_timezone(asst_tool_ctx_t *ctx, json_object *args, asst_tool_resu
                                        local ? local : "?", asst_tool_zone_moved(ctx->p, moved, zone)));
 }
 
-static int is_clock(const char *s)
-{
-    return s && strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == ':'
-           && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4])
-           && (s[0] - '0') * 10 + (s[1] - '0') < 24 && s[3] < '6';
-}
-
 static void set_quiet_hours(asst_tool_ctx_t *ctx, json_object *args, asst_tool_result_t *out)
 {
     const char *from = asst_tool_arg(args, "quiet_start"), *to = asst_tool_arg(args, "quiet_end");
+    char start[9], end[9];
 
-    if (!is_clock(from) || !is_clock(to) || strcmp(from, to) == 0) {
+    /* the schema takes HH:MM only */
+    if (asst_when_clock(from, start) != 0 || asst_when_clock(to, end) != 0 || strcmp(start, end) == 0) {
         asst_tool_say(out, 0, "Quiet hours need a start and an end, like \"quiet hours 22:00 to 07:00\".");
         return;
     }

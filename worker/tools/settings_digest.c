@@ -23,7 +23,7 @@ void asst_settings_set_digest(asst_tool_ctx_t *ctx, json_object *args, asst_tool
     char clock[9];
     apr_time_t next;
 
-    if (asst_digest_clock(asked, clock) != 0) {
+    if (asst_when_clock(asked, clock) != 0) {
         ask_when(out);
         return;
     }
