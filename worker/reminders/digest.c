@@ -143,14 +143,15 @@ static void log_taken(const digest_t *g, apr_time_t now)
              g->skipped ? g->skipped : "", g->items, g->shown, apr_time_as_msec(now - g->due));
 }
 
-/* One transaction: claims up to limit due digests and takes them; once
- * committed they are added to taken. Returns how many, or -1 with *rc;
- * *first: the user of the first one claimed (NULL: none). */
+/* The batches' baton: whose, and where the digests taken go. */
 typedef struct {
     asst_digests_t *d;
     apr_array_header_t *taken;      /* of digest_t * */
 } taking_t;
 
+/* One transaction: claims up to limit due digests and takes them; once
+ * committed they are added to taken. Returns how many, or -1 with *rc;
+ * *first: the user of the first one claimed (NULL: none). */
 static int take_batch(void *baton, apr_pool_t *p, int limit, asst_db_rc_t *rc, const char **first)
 {
     asst_digests_t *d = ((taking_t *)baton)->d;
